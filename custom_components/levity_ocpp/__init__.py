@@ -1,0 +1,90 @@
+"""Levity OCPP: an OCPP central system for EV chargers, inside Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+
+from .central import LevityCentral, LevityConfigEntry
+from .const import CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, DOMAIN
+from .csms.server import CentralSystem
+from .store import ChargePointStore
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (actions are registered here in later versions)."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bool:
+    """Start the central system of this entry and its platforms."""
+    store = ChargePointStore(hass, entry.entry_id)
+    known = await store.async_load()
+    central = LevityCentral(hass, entry, store)
+    central.central_system = CentralSystem(
+        host=entry.data[CONF_HOST],
+        port=entry.data[CONF_PORT],
+        heartbeat_interval=entry.options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
+        hooks=central,
+        charge_points=known,
+    )
+    store.bind(central.charge_points.values)
+    central.async_register_known()
+    try:
+        await central.central_system.start()
+    except OSError as error:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_listen",
+            translation_placeholders={
+                "host": entry.data[CONF_HOST],
+                "port": str(entry.data[CONF_PORT]),
+                "error": str(error),
+            },
+        ) from error
+    entry.runtime_data = central
+
+    async def _stop_on_shutdown(_: Event) -> None:
+        # Close the sockets so chargers reconnect to the next HA instance at once.
+        await central.central_system.stop()
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop_on_shutdown))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bool:
+    """Stop the central system; chargers see their connection close and retry."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        central = entry.runtime_data
+        await central.central_system.stop()
+        await central.store.async_save_now()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> None:
+    """Forget the charge points of a removed central system."""
+    await ChargePointStore(hass, entry.entry_id).async_remove()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: LevityConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user remove a charge point that is not connected (it comes back if it does)."""
+    central = entry.runtime_data
+    for charge_point in list(central.charge_points.values()):
+        identifier = (DOMAIN, f"{entry.entry_id}_{charge_point.id}")
+        if identifier in device.identifiers:
+            if charge_point.connected:
+                return False
+            del central.charge_points[charge_point.id]
+            central.store.schedule_save()
+    return True

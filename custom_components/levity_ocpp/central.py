@@ -1,0 +1,151 @@
+"""The HA side of one central system: devices, dynamic entities and persistence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
+
+from .const import DOMAIN
+from .csms.hooks import CentralSystemHooks
+from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
+from .csms.server import CentralSystem
+from .store import ChargePointStore
+
+# Called by the central system with (charge point, connector id or None for the
+# charge point itself) whenever a platform has new entities to add.
+type EntityAdder = Callable[[ChargePoint, int | None], None]
+
+type LevityConfigEntry = ConfigEntry[LevityCentral]
+
+
+def charge_point_identifier(entry_id: str, charge_point_id: str) -> tuple[str, str]:
+    """The device registry identifier of a charge point (ids are unique per central system)."""
+    return (DOMAIN, f"{entry_id}_{charge_point_id}")
+
+
+def connector_identifier(entry_id: str, charge_point_id: str, connector_id: int) -> tuple[str, str]:
+    """The device registry identifier of a connector's child device."""
+    return (DOMAIN, f"{entry_id}_{charge_point_id}_connector_{connector_id}")
+
+
+def has_connector_devices(charge_point: ChargePoint) -> bool:
+    """A charger with several connectors gets one child device per connector."""
+    return len(charge_point.connector_ids) > 1
+
+
+@dataclass
+class LevityCentral(CentralSystemHooks):
+    """Owns the central system of one config entry and adapts its events to HA."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry
+    store: ChargePointStore
+    central_system: CentralSystem = field(init=False)
+    _adders: list[EntityAdder] = field(default_factory=list)
+
+    @property
+    def charge_points(self) -> dict[str, ChargePoint]:
+        """All charge points this central system knows, connected or not."""
+        return self.central_system.charge_points
+
+    @callback
+    def register_entity_adder(self, adder: EntityAdder) -> Callable[[], None]:
+        """Let a platform add entities for charge points and connectors seen later."""
+        self._adders.append(adder)
+        return lambda: self._adders.remove(adder)
+
+    @callback
+    def async_register_known(self) -> None:
+        """Register the devices of charge points known from before the restart."""
+        for charge_point in self.charge_points.values():
+            self._update_device(charge_point)
+            for connector_id in charge_point.connector_ids:
+                self._ensure_connector_device(charge_point, connector_id)
+            charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
+
+    def device_info(
+        self, charge_point: ChargePoint, connector_id: int | None = None
+    ) -> DeviceInfo | ChildDeviceInfo:
+        """Return the device an entity of this charge point or connector belongs to."""
+        identifier = charge_point_identifier(self.entry.entry_id, charge_point.id)
+        if connector_id in (None, CHARGE_POINT_CONNECTOR) or not has_connector_devices(
+            charge_point
+        ):
+            return DeviceInfo(identifiers={identifier})
+        parent = dr.async_get(self.hass).async_get_device_by_identifier(
+            identifier, self.entry.entry_id
+        )
+        assert parent is not None  # registered when the charge point was discovered
+        return ChildDeviceInfo(
+            identifiers={connector_identifier(self.entry.entry_id, charge_point.id, connector_id)},
+            parent_device_id=parent.id,
+            translation_key="connector",
+            translation_placeholders={"connector_id": str(connector_id)},
+        )
+
+    # Central system hooks
+
+    def charge_point_discovered(self, charge_point: ChargePoint) -> None:
+        """Create the device and the charge-point-wide entities of a new charger."""
+        self._update_device(charge_point)
+        charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
+        for adder in list(self._adders):
+            adder(charge_point, None)
+        self.store.schedule_save()
+
+    def charge_point_updated(self, charge_point: ChargePoint) -> None:
+        """Refresh the device (vendor, model, firmware...) and save."""
+        self._update_device(charge_point)
+        self.store.schedule_save()
+
+    def connector_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
+        """Add the entities of a connector reported for the first time."""
+        if connector_id == CHARGE_POINT_CONNECTOR:
+            return
+        self._ensure_connector_device(charge_point, connector_id)
+        charge_point.add_listener(connector_id, self.store.schedule_save)
+        for adder in list(self._adders):
+            adder(charge_point, connector_id)
+        self.store.schedule_save()
+
+    # Devices
+
+    def _update_device(self, charge_point: ChargePoint) -> dr.DeviceEntry:
+        return dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            identifiers={charge_point_identifier(self.entry.entry_id, charge_point.id)},
+            name=charge_point.id,
+            manufacturer=charge_point.vendor,
+            model=charge_point.model,
+            serial_number=charge_point.serial_number,
+            sw_version=charge_point.firmware_version,
+        )
+
+    def _ensure_connector_device(self, charge_point: ChargePoint, connector_id: int) -> None:
+        """Give each connector of a multi-connector charger its own child device.
+
+        When a second connector shows up, the first one's entities move from the
+        charge point device to their own connector device.
+        """
+        if not has_connector_devices(charge_point):
+            return
+        device_registry = dr.async_get(self.hass)
+        parent = self._update_device(charge_point)
+        entity_registry = er.async_get(self.hass)
+        for cid in charge_point.connector_ids:
+            child = device_registry.async_get_or_create_child(
+                config_entry_id=self.entry.entry_id,
+                identifiers={connector_identifier(self.entry.entry_id, charge_point.id, cid)},
+                parent_device_id=parent.id,
+                translation_key="connector",
+                translation_placeholders={"connector_id": str(cid)},
+            )
+            prefix = f"{self.entry.entry_id}_{charge_point.id}_{cid}_"
+            for entity in er.async_entries_for_device(entity_registry, parent.id):
+                if entity.unique_id.startswith(prefix):
+                    entity_registry.async_update_entity(entity.entity_id, device_id=child.id)

@@ -1,0 +1,160 @@
+"""Config flow: one entry per central system (a listening address and port)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import selector
+import voluptuous as vol
+
+from .const import (
+    CONF_HEARTBEAT_INTERVAL,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DOMAIN,
+    MAX_HEARTBEAT_INTERVAL,
+    MIN_HEARTBEAT_INTERVAL,
+)
+
+HEARTBEAT_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=MIN_HEARTBEAT_INTERVAL,
+        max=MAX_HEARTBEAT_INTERVAL,
+        step=1,
+        unit_of_measurement="s",
+        mode=selector.NumberSelectorMode.BOX,
+    )
+)
+PORT_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
+)
+
+
+def _address_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    return {
+        vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, DEFAULT_HOST)): str,
+        vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_SELECTOR,
+    }
+
+
+def _heartbeat_schema(default: int) -> dict[vol.Marker, Any]:
+    return {vol.Required(CONF_HEARTBEAT_INTERVAL, default=default): HEARTBEAT_SELECTOR}
+
+
+def _can_listen(host: str, port: int) -> str | None:
+    """Try to bind the address; return an error key for the form, or None if it is free."""
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror:
+        return "invalid_host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: a port in TIME_WAIT after our own restart is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return "port_in_use" if error.errno == errno.EADDRINUSE else "cannot_listen"
+    return None
+
+
+async def _validate_address(
+    hass: HomeAssistant, user_input: dict[str, Any], own: ConfigEntry | None
+) -> dict[str, str]:
+    """Check the port is ours to take: not another entry's, and free on this machine."""
+    host, port = user_input[CONF_HOST].strip(), int(user_input[CONF_PORT])
+    for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False):
+        if entry is not own and entry.data.get(CONF_PORT) == port:
+            return {CONF_PORT: "port_already_configured"}
+    if own is not None and own.data[CONF_PORT] == port and own.data[CONF_HOST] == host:
+        return {}  # our own running server holds it
+    if error := await hass.async_add_executor_job(_can_listen, host, port):
+        return {CONF_PORT if error == "port_in_use" else CONF_HOST: error}
+    return {}
+
+
+class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a central system that charge points connect to."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> LevityOptionsFlow:
+        """Options are applied by reloading the entry."""
+        return LevityOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask where to listen and how often chargers should send a heartbeat."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await _validate_address(self.hass, user_input, None)
+            if not errors:
+                host, port = user_input[CONF_HOST].strip(), int(user_input[CONF_PORT])
+                return self.async_create_entry(
+                    title=f"OCPP central system on port {port}",
+                    data={CONF_HOST: host, CONF_PORT: port},
+                    options={CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL])},
+                )
+        defaults = user_input or {}
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    **_address_schema(defaults),
+                    **_heartbeat_schema(
+                        defaults.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
+                    ),
+                }
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the central system to another address or port."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await _validate_address(self.hass, user_input, entry)
+            if not errors:
+                port = int(user_input[CONF_PORT])
+                return self.async_update_reload_and_abort(
+                    entry,
+                    title=f"OCPP central system on port {port}",
+                    data={CONF_HOST: user_input[CONF_HOST].strip(), CONF_PORT: port},
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(_address_schema(user_input or dict(entry.data))),
+            errors=errors,
+        )
+
+
+class LevityOptionsFlow(OptionsFlowWithReload):
+    """Settings that take effect when the central system restarts."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change the heartbeat interval given to chargers at boot."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL])}
+            )
+        current = self.config_entry.options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
+        return self.async_show_form(
+            step_id="init", data_schema=vol.Schema(_heartbeat_schema(current))
+        )

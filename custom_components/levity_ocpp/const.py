@@ -1,0 +1,15 @@
+"""Constants of the Levity OCPP integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "levity_ocpp"
+
+CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
+
+DEFAULT_HOST: Final = "0.0.0.0"
+DEFAULT_PORT: Final = 9000
+DEFAULT_HEARTBEAT_INTERVAL: Final = 300
+MIN_HEARTBEAT_INTERVAL: Final = 10
+MAX_HEARTBEAT_INTERVAL: Final = 86400

@@ -1,0 +1,125 @@
+"""Charge point state and change listeners, shared by the protocol and HA layers."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+# Connector 0 is the charge point itself (OCPP 1.6 StatusNotification).
+CHARGE_POINT_CONNECTOR = 0
+FRAME_LOG_SIZE = 200
+CONNECTION_HISTORY_SIZE = 50
+
+type Listener = Callable[[], None]
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Direction(StrEnum):
+    """Which way an OCPP frame travelled."""
+
+    RECEIVED = "received"
+    SENT = "sent"
+
+
+@dataclass(slots=True, frozen=True)
+class Frame:
+    """One OCPP frame as it crossed the wire."""
+
+    time: datetime
+    direction: Direction
+    text: str
+
+
+@dataclass(slots=True)
+class Connection:
+    """One WebSocket connection of a charge point."""
+
+    connected_at: datetime
+    remote_address: str | None
+    path: str
+    subprotocol: str | None
+    disconnected_at: datetime | None = None
+    close_reason: str | None = None
+
+
+@dataclass(slots=True)
+class Connector:
+    """A connector (or, with id 0, the charge point as a whole) and its last status."""
+
+    connector_id: int
+    status: str | None = None
+    error_code: str | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    status_time: datetime | None = None
+
+
+@dataclass(slots=True)
+class ChargePoint:
+    """Everything the central system knows about one charge point."""
+
+    id: str
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    connected: bool = False
+    path: str | None = None
+    subprotocol: str | None = None
+    last_boot: datetime | None = None
+    last_heartbeat: datetime | None = None
+    connectors: dict[int, Connector] = field(default_factory=dict)
+    configuration: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unknown_configuration_keys: list[str] = field(default_factory=list)
+    frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=FRAME_LOG_SIZE))
+    connections: deque[Connection] = field(
+        default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
+    )
+    _listeners: dict[int, list[Listener]] = field(default_factory=dict, repr=False)
+
+    @property
+    def connector_ids(self) -> list[int]:
+        """Return the ids of the real connectors (not the charge point's 0), sorted."""
+        return sorted(cid for cid in self.connectors if cid != CHARGE_POINT_CONNECTOR)
+
+    def connector(self, connector_id: int) -> Connector:
+        """Return the connector with this id, creating it when first seen."""
+        if (connector := self.connectors.get(connector_id)) is None:
+            connector = self.connectors[connector_id] = Connector(connector_id)
+        return connector
+
+    def add_listener(self, connector_id: int, listener: Listener) -> Callable[[], None]:
+        """Call `listener` when something on this connector (0: the charge point) changes.
+
+        Return a function that removes the listener again.
+        """
+        listeners = self._listeners.setdefault(connector_id, [])
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    def notify(self, connector_id: int = CHARGE_POINT_CONNECTOR) -> None:
+        """Tell the listeners of one connector (0: the charge point) that it changed."""
+        for listener in list(self._listeners.get(connector_id, ())):
+            listener()
+
+    def notify_all(self) -> None:
+        """Tell every listener of this charge point that something changed."""
+        for connector_id in list(self._listeners):
+            self.notify(connector_id)
+
+    def log_frame(self, direction: Direction, text: str) -> None:
+        """Remember a frame in the bounded per-charge-point message log."""
+        self.frames.append(Frame(utcnow(), direction, text))

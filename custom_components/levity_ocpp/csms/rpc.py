@@ -1,0 +1,122 @@
+"""OCPP-J framing on top of the `ocpp` library: frame log and malformed-frame errors.
+
+The library drops frames it cannot parse without answering and raises on some
+well-formed-but-odd ones (an action that is not a string, for instance). A
+charger gets a CALLERROR for every CALL it sends, however broken, and the
+connection keeps going.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, ClassVar
+
+from ocpp.charge_point import ChargePoint as LibraryChargePoint
+from ocpp.exceptions import InternalError, OCPPError, ProtocolError
+from ocpp.messages import Call, CallError, MessageType, unpack
+
+from .model import ChargePoint, Direction
+
+_LOGGER = logging.getLogger(__name__)
+
+# When a frame is too broken to carry a usable unique id (OCPP 2.0.1 part 4 uses "-1").
+UNKNOWN_MESSAGE_ID = "-1"
+MAX_MESSAGE_ID_LENGTH = 36
+
+
+def _message_id_of(raw: str | bytes) -> str:
+    """Best effort: the unique id of a broken frame, so the charger can match our error."""
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return UNKNOWN_MESSAGE_ID
+    if (
+        isinstance(frame, list)
+        and len(frame) > 1
+        and isinstance(frame[1], str)
+        and 0 < len(frame[1]) <= MAX_MESSAGE_ID_LENGTH
+    ):
+        return frame[1]
+    return UNKNOWN_MESSAGE_ID
+
+
+def _reply_id(message: Call) -> str:
+    unique_id = message.unique_id
+    if isinstance(unique_id, str) and 0 < len(unique_id) <= MAX_MESSAGE_ID_LENGTH:
+        return unique_id
+    return UNKNOWN_MESSAGE_ID
+
+
+def _check_call_shape(message: Call) -> None:
+    """Reject CALLs whose parts have the wrong JSON types before the library sees them."""
+    if not isinstance(message.unique_id, str) or not message.unique_id:
+        raise ProtocolError(details={"cause": "MessageId must be a non-empty string"})
+    if len(message.unique_id) > MAX_MESSAGE_ID_LENGTH:
+        raise ProtocolError(details={"cause": "MessageId is longer than 36 characters"})
+    if not isinstance(message.action, str):
+        raise ProtocolError(details={"cause": "Action must be a string"})
+    if not isinstance(message.payload, dict):
+        raise ProtocolError(details={"cause": "Payload must be a JSON object"})
+
+
+class FramedChargePoint(LibraryChargePoint):
+    """A library ChargePoint that logs every frame and answers every broken CALL."""
+
+    # Error codes the library raises that this OCPP version spells differently.
+    error_code_spelling: ClassVar[dict[type[OCPPError], type[OCPPError]]] = {}
+
+    def __init__(self, model: ChargePoint, connection: Any, response_timeout: float) -> None:
+        """Bind the protocol handler to the charge point's model and its connection."""
+        super().__init__(model.id, connection, response_timeout, logger=_LOGGER)
+        self.model = model
+        self.active = True
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Route one frame: CALLs to handlers, results to the waiting `call()`."""
+        if not self.active:  # replaced by a newer connection: its frames don't count
+            return
+        self.model.log_frame(Direction.RECEIVED, _as_text(raw_msg))
+        try:
+            message = unpack(raw_msg)
+        except OCPPError as error:
+            _LOGGER.warning("%s sent a malformed frame (%s): %.200s", self.id, error, raw_msg)
+            await self._send_error(_message_id_of(raw_msg), error)
+            return
+        if message.message_type_id in (MessageType.CallResult, MessageType.CallError):
+            self._response_queue.put_nowait(message)
+            return
+        try:
+            _check_call_shape(message)
+            await self._handle_call(message)
+        except OCPPError as error:
+            _LOGGER.warning("%s: %s rejected: %s", self.id, message.action, error)
+            await self._send_error(_reply_id(message), error)
+        except Exception:
+            # A bug of ours must cost the charger one answer, never its connection.
+            _LOGGER.exception("%s: error handling %.200s", self.id, raw_msg)
+            await self._send_error(_reply_id(message), InternalError())
+
+    async def close(self, reason: str) -> None:
+        """Stop handling this connection's frames and close its socket."""
+        self.active = False
+        await self._connection.close(code=1000, reason=reason)
+
+    async def _send_error(self, unique_id: str, error: OCPPError) -> None:
+        error = self._respell(error)
+        await self._send(
+            CallError(unique_id, error.code, error.description, error.details or {}).to_json()
+        )
+
+    def _respell(self, error: OCPPError) -> OCPPError:
+        if (spelled := self.error_code_spelling.get(type(error))) is None:
+            return error
+        return spelled(description=error.description, details=error.details)
+
+    async def _send(self, message: str) -> None:
+        self.model.log_frame(Direction.SENT, message)
+        await self._connection.send(message)
+
+
+def _as_text(raw: str | bytes) -> str:
+    return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")

@@ -1,0 +1,184 @@
+"""OCPP 1.6J: translate the charger's messages into the model and back."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from ocpp.exceptions import (
+    FormationViolationError,
+    FormatViolationError,
+    OccurenceConstraintViolationError,
+    OccurrenceConstraintViolationError,
+    OCPPError,
+    PropertyConstraintViolationError,
+)
+from ocpp.routing import after, on
+from ocpp import v16
+from ocpp.v16 import call, call_result
+from ocpp.v16.enums import (
+    Action,
+    AuthorizationStatus,
+    DataTransferStatus,
+    RegistrationStatus,
+)
+
+from .hooks import CentralSystemHooks
+from .model import ChargePoint, utcnow
+from .rpc import FramedChargePoint
+from .timestamps import format_timestamp, parse_timestamp
+
+_LOGGER = logging.getLogger(__name__)
+
+SUBPROTOCOL = "ocpp1.6"
+# A sanity bound: a charger claiming connector 4000 is broken, not big.
+MAX_CONNECTOR_ID = 32
+
+
+class ChargePointV16(FramedChargePoint, v16.ChargePoint):
+    """The central system's side of one OCPP 1.6J connection."""
+
+    # OCPP 1.6 spells these codes differently from the library (and from 2.0.1).
+    error_code_spelling: ClassVar[dict[type[OCPPError], type[OCPPError]]] = {
+        FormatViolationError: FormationViolationError,
+        OccurrenceConstraintViolationError: OccurenceConstraintViolationError,
+    }
+
+    def __init__(
+        self,
+        model: ChargePoint,
+        connection: Any,
+        *,
+        hooks: CentralSystemHooks,
+        heartbeat_interval: int,
+        response_timeout: float = 30,
+    ) -> None:
+        """Handle one connection of `model`."""
+        super().__init__(model, connection, response_timeout)
+        self._hooks = hooks
+        self._heartbeat_interval = heartbeat_interval
+
+    def _connector(self, connector_id: int) -> None:
+        """Make sure a connector id is plausible and known, announcing new ones."""
+        if not 0 <= connector_id <= MAX_CONNECTOR_ID:
+            raise PropertyConstraintViolationError(
+                details={"cause": f"connectorId {connector_id} is out of range"}
+            )
+        if connector_id not in self.model.connectors:
+            self.model.connector(connector_id)
+            self._hooks.connector_discovered(self.model, connector_id)
+
+    @on(Action.boot_notification)
+    def on_boot_notification(
+        self,
+        charge_point_vendor: str,
+        charge_point_model: str,
+        charge_point_serial_number: str | None = None,
+        charge_box_serial_number: str | None = None,
+        firmware_version: str | None = None,
+        iccid: str | None = None,
+        imsi: str | None = None,
+        meter_type: str | None = None,
+        meter_serial_number: str | None = None,
+    ) -> call_result.BootNotification:
+        """Record who the charger is and accept it with our heartbeat interval."""
+        model = self.model
+        model.vendor = charge_point_vendor
+        model.model = charge_point_model
+        # chargePointSerialNumber is deprecated in favour of chargeBoxSerialNumber.
+        model.serial_number = charge_box_serial_number or charge_point_serial_number
+        model.firmware_version = firmware_version
+        model.iccid = iccid
+        model.imsi = imsi
+        model.meter_type = meter_type
+        model.meter_serial_number = meter_serial_number
+        model.last_boot = now = utcnow()
+        self._hooks.charge_point_updated(model)
+        model.notify()
+        return call_result.BootNotification(
+            current_time=format_timestamp(now),
+            interval=self._heartbeat_interval,
+            status=RegistrationStatus.accepted,
+        )
+
+    @after(Action.boot_notification)
+    async def after_boot_notification(self, **_: Any) -> None:
+        """Read the charger's configuration once it is registered."""
+        await self.fetch_configuration()
+
+    async def fetch_configuration(self) -> None:
+        """Ask for every configuration key and keep the answer on the model."""
+        try:
+            result = await self.call(call.GetConfiguration(), suppress=False)
+        except Exception as error:  # noqa: BLE001 - a charger may not answer; not fatal
+            _LOGGER.debug("%s: GetConfiguration failed: %r", self.id, error)
+            return
+        self.model.configuration = {
+            item["key"]: {"value": item.get("value"), "readonly": item.get("readonly")}
+            for item in result.configuration_key or []
+            if isinstance(item, dict) and "key" in item
+        }
+        self.model.unknown_configuration_keys = list(result.unknown_key or [])
+        self._hooks.charge_point_updated(self.model)
+
+    @on(Action.heartbeat)
+    def on_heartbeat(self) -> call_result.Heartbeat:
+        """Answer with our clock; the charger may use it to set its own."""
+        self.model.last_heartbeat = now = utcnow()
+        self.model.notify()
+        return call_result.Heartbeat(current_time=format_timestamp(now))
+
+    @on(Action.status_notification)
+    def on_status_notification(
+        self,
+        connector_id: int,
+        error_code: str,
+        status: str,
+        timestamp: str | None = None,
+        info: str | None = None,
+        vendor_id: str | None = None,
+        vendor_error_code: str | None = None,
+    ) -> call_result.StatusNotification:
+        """Record a connector's (0: the charge point's) status and error."""
+        self._connector(connector_id)
+        connector = self.model.connector(connector_id)
+        reported_at = parse_timestamp(timestamp) or utcnow()
+        if connector.status_time is not None and reported_at < connector.status_time:
+            # A status queued while offline arriving after a newer one: keep the newer.
+            _LOGGER.debug("%s: stale status for connector %s ignored", self.id, connector_id)
+            return call_result.StatusNotification()
+        connector.status = status
+        connector.error_code = error_code
+        connector.info = info
+        connector.vendor_id = vendor_id
+        connector.vendor_error_code = vendor_error_code
+        connector.status_time = reported_at
+        self.model.notify(connector_id)
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        """Accept every id tag until authorization rules exist."""
+        return call_result.Authorize(id_tag_info={"status": AuthorizationStatus.accepted})
+
+    @on(Action.data_transfer)
+    def on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+    ) -> call_result.DataTransfer:
+        """No vendor extensions are supported (yet): say so, as the spec asks."""
+        _LOGGER.debug("%s: DataTransfer from vendor %s ignored", self.id, vendor_id)
+        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+    @on(Action.diagnostics_status_notification)
+    def on_diagnostics_status_notification(
+        self, status: str
+    ) -> call_result.DiagnosticsStatusNotification:
+        """Acknowledge; diagnostics uploads are not requested by this central system yet."""
+        return call_result.DiagnosticsStatusNotification()
+
+    @on(Action.firmware_status_notification)
+    def on_firmware_status_notification(
+        self, status: str
+    ) -> call_result.FirmwareStatusNotification:
+        """Acknowledge; firmware updates are not started by this central system yet."""
+        return call_result.FirmwareStatusNotification()

@@ -1,0 +1,75 @@
+"""Diagnostics: a charge point's identity, configuration, connections and recent frames."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .central import LevityConfigEntry, charge_point_identifier
+from .csms.model import ChargePoint
+from .store import charge_point_to_dict
+
+TO_REDACT = {"iccid", "imsi", "serial_number", "meter_serial_number", "remote_address"}
+# Configuration keys whose values are secrets (1.6 security profiles and vendor keys).
+SECRET_KEY = re.compile(r"(?i)(authorizationkey|password|secret|token|apn.*pass)")
+# Id tags are personal (an RFID card of a resident): hide them in the frame log.
+ID_TAG_IN_FRAME = re.compile(r'("(?:idTag|parentIdTag)"\s*:\s*)"[^"]*"')
+
+
+def _redact_frame(text: str) -> str:
+    return ID_TAG_IN_FRAME.sub(r'\1"**REDACTED**"', text)
+
+
+def charge_point_diagnostics(charge_point: ChargePoint) -> dict[str, Any]:
+    """Everything useful to debug one charger, with personal and secret values hidden."""
+    data = charge_point_to_dict(charge_point)
+    data["configuration"] = {
+        key: {**item, "value": "**REDACTED**"} if SECRET_KEY.search(key) else item
+        for key, item in data["configuration"].items()
+    }
+    data["connected"] = charge_point.connected
+    data["frames"] = [
+        {
+            "time": frame.time.isoformat(),
+            "direction": frame.direction.value,
+            "frame": _redact_frame(frame.text),
+        }
+        for frame in charge_point.frames
+    ]
+    return async_redact_data(data, TO_REDACT)
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: LevityConfigEntry
+) -> dict[str, Any]:
+    """The central system's settings and a summary of each charge point."""
+    central = entry.runtime_data
+    return {
+        "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+        "listening_port": central.central_system.bound_port,
+        "charge_points": {
+            cp.id: {
+                "connected": cp.connected,
+                "vendor": cp.vendor,
+                "model": cp.model,
+                "firmware_version": cp.firmware_version,
+                "connectors": cp.connector_ids,
+            }
+            for cp in central.charge_points.values()
+        },
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: LevityConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    """Diagnostics of the charge point behind a device."""
+    central = entry.runtime_data
+    for charge_point in central.charge_points.values():
+        if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
+            return charge_point_diagnostics(charge_point)
+    return {"error": "this device is not a known charge point"}

@@ -1,0 +1,79 @@
+"""Base entity: one charge point (or one of its connectors), pushed by the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.core import callback
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .central import LevityCentral
+from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint, Connector
+
+
+@dataclass(frozen=True, kw_only=True)
+class LevityEntityDescription(EntityDescription):
+    """Common to every entity table: which part of the charger an entity describes.
+
+    `per_connector` entities exist once per connector (1..n); the others once per
+    charge point, reading connector 0 (the charge point as a whole).
+    """
+
+    per_connector: bool = False
+    exists_fn: Callable[[ChargePoint], bool] = lambda _: True
+
+
+class LevityEntity(Entity):
+    """An entity that reads the model and rewrites its state only when it changed."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: LevityEntityDescription
+
+    def __init__(
+        self,
+        central: LevityCentral,
+        charge_point: ChargePoint,
+        connector_id: int,
+        description: LevityEntityDescription,
+    ) -> None:
+        """Describe `connector_id` (0: the charge point) of `charge_point`."""
+        self.entity_description = description
+        self.charge_point = charge_point
+        self.connector_id = connector_id
+        self._attr_unique_id = (
+            f"{central.entry.entry_id}_{charge_point.id}_{connector_id}_{description.key}"
+        )
+        self._attr_device_info = central.device_info(charge_point, connector_id)
+        self._last_written: object = None
+
+    @property
+    def connector(self) -> Connector:
+        """The connector this entity describes (0: the charge point)."""
+        return self.charge_point.connector(self.connector_id)
+
+    @property
+    def available(self) -> bool:
+        """Values are live only while the charger is connected."""
+        return self.charge_point.connected
+
+    def current_value(self) -> object:
+        """What the entity's state would be now; compared to avoid needless writes."""
+        raise NotImplementedError
+
+    async def async_added_to_hass(self) -> None:
+        """Follow changes of this entity's connector, and the charge point's connection."""
+        self._last_written = (self.available, self.current_value())
+        self.async_on_remove(self.charge_point.add_listener(self.connector_id, self._changed))
+        if self.connector_id != CHARGE_POINT_CONNECTOR:
+            self.async_on_remove(
+                self.charge_point.add_listener(CHARGE_POINT_CONNECTOR, self._changed)
+            )
+
+    @callback
+    def _changed(self) -> None:
+        snapshot = (self.available, self.current_value())
+        if snapshot != self._last_written:
+            self._last_written = snapshot
+            self.async_write_ha_state()

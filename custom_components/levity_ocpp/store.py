@@ -1,0 +1,143 @@
+"""Persistence of known charge points in an HA Store, so they survive restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN
+from .csms.model import ChargePoint, Connection, Connector
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 10  # seconds; coalesces bursts of status and meter messages into one write
+
+_IDENTITY = (
+    "vendor",
+    "model",
+    "serial_number",
+    "firmware_version",
+    "iccid",
+    "imsi",
+    "meter_type",
+    "meter_serial_number",
+    "path",
+    "subprotocol",
+)
+_TIMES = ("last_boot", "last_heartbeat")
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
+    """Serialize what must survive a restart (not the frame log: it is for live debugging)."""
+    return {
+        "id": cp.id,
+        **{name: getattr(cp, name) for name in _IDENTITY},
+        **{name: _iso(getattr(cp, name)) for name in _TIMES},
+        "connectors": [
+            {
+                "connector_id": c.connector_id,
+                "status": c.status,
+                "error_code": c.error_code,
+                "info": c.info,
+                "vendor_id": c.vendor_id,
+                "vendor_error_code": c.vendor_error_code,
+                "status_time": _iso(c.status_time),
+            }
+            for c in cp.connectors.values()
+        ],
+        "configuration": cp.configuration,
+        "unknown_configuration_keys": cp.unknown_configuration_keys,
+        "connections": [
+            {
+                "connected_at": _iso(c.connected_at),
+                "disconnected_at": _iso(c.disconnected_at),
+                "remote_address": c.remote_address,
+                "path": c.path,
+                "subprotocol": c.subprotocol,
+                "close_reason": c.close_reason,
+            }
+            for c in cp.connections
+        ],
+    }
+
+
+def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
+    """Rebuild a charge point as it was last saved; it is offline until it reconnects."""
+    cp = ChargePoint(data["id"])
+    for name in _IDENTITY:
+        setattr(cp, name, data.get(name))
+    for name in _TIMES:
+        setattr(cp, name, _time(data.get(name)))
+    for item in data.get("connectors", []):
+        cp.connectors[item["connector_id"]] = Connector(
+            connector_id=item["connector_id"],
+            status=item.get("status"),
+            error_code=item.get("error_code"),
+            info=item.get("info"),
+            vendor_id=item.get("vendor_id"),
+            vendor_error_code=item.get("vendor_error_code"),
+            status_time=_time(item.get("status_time")),
+        )
+    cp.configuration = data.get("configuration", {})
+    cp.unknown_configuration_keys = data.get("unknown_configuration_keys", [])
+    for item in data.get("connections", []):
+        connected_at = _time(item["connected_at"])
+        assert connected_at is not None
+        cp.connections.append(
+            Connection(
+                connected_at=connected_at,
+                disconnected_at=_time(item.get("disconnected_at")),
+                remote_address=item.get("remote_address"),
+                path=item.get("path", ""),
+                subprotocol=item.get("subprotocol"),
+                close_reason=item.get("close_reason"),
+            )
+        )
+    return cp
+
+
+class ChargePointStore:
+    """Loads and saves the known charge points of one central system (config entry)."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Use one storage file per config entry."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.charge_points", private=True
+        )
+        self._data_fn: Callable[[], dict[str, Any]] | None = None
+
+    async def async_load(self) -> list[ChargePoint]:
+        """Return the charge points saved before, or none on a first start."""
+        data = await self._store.async_load() or {}
+        return [charge_point_from_dict(item) for item in data.get("charge_points", [])]
+
+    def bind(self, charge_points: Callable[[], Iterable[ChargePoint]]) -> None:
+        """Tell the store where the live charge points are, for later saves."""
+        self._data_fn = lambda: {
+            "charge_points": [charge_point_to_dict(cp) for cp in charge_points()]
+        }
+
+    def schedule_save(self) -> None:
+        """Save soon, coalescing with other changes in the next few seconds."""
+        assert self._data_fn is not None
+        self._store.async_delay_save(self._data_fn, SAVE_DELAY)
+
+    async def async_save_now(self) -> None:
+        """Save immediately (unload), replacing any pending delayed save."""
+        assert self._data_fn is not None
+        await self._store.async_save(self._data_fn())
+
+    async def async_remove(self) -> None:
+        """Delete the file (the config entry was removed)."""
+        await self._store.async_remove()

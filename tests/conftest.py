@@ -1,0 +1,65 @@
+"""Shared fixtures: a running central system in HA and OCPP charge point clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+import contextlib
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.levity_ocpp  # noqa: F401 - HA must be able to find the integration
+from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, DOMAIN
+from homeassistant.components.recorder import Recorder
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+
+from .client import TestChargePoint, connect_charge_point
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """Let HA load custom_components/levity_ocpp (and its recorder dependency) in every test."""
+
+
+@pytest.fixture
+def config_entry() -> MockConfigEntry:
+    """A central system on a free port of 127.0.0.1 (port 0: the OS picks one)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="OCPP central system",
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: 0},
+        options={CONF_HEARTBEAT_INTERVAL: 60},
+    )
+
+
+@pytest.fixture
+async def setup_integration(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set up the integration with its server listening."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
+
+
+@pytest.fixture
+def port(setup_integration: MockConfigEntry) -> int:
+    """The port the central system actually listens on."""
+    port = setup_integration.runtime_data.central_system.bound_port
+    assert port
+    return port
+
+
+type Connect = Callable[..., contextlib.AbstractAsyncContextManager[TestChargePoint]]
+
+
+@pytest.fixture
+async def connect(port: int) -> AsyncIterator[Connect]:
+    """Connect OCPP 1.6 test charge points to the central system under test."""
+    yield lambda path="/CP1", **kwargs: connect_charge_point(port, path, **kwargs)
