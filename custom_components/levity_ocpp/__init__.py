@@ -9,9 +9,17 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .central import LevityCentral, LevityConfigEntry
-from .const import CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, DOMAIN
+from .const import (
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_METER_JUMP_LIMIT,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_METER_JUMP_LIMIT,
+    DOMAIN,
+)
 from .csms.server import CentralSystem
-from .store import ChargePointStore
+from .recorder import IdTagStatistics
+from .services import async_setup_services
+from .store import ChargePointStore, SessionStore
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -19,7 +27,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (actions are registered here in later versions)."""
+    """Register the integration's actions (they exist even with no entry loaded)."""
+    async_setup_services(hass)
     return True
 
 
@@ -27,13 +36,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
     """Start the central system of this entry and its platforms."""
     store = ChargePointStore(hass, entry.entry_id)
     known = await store.async_load()
-    central = LevityCentral(hass, entry, store)
+    sessions = SessionStore(hass, entry.entry_id)
+    await sessions.async_load()
+    central = LevityCentral(hass, entry, store, sessions, IdTagStatistics(hass))
     central.central_system = CentralSystem(
         host=entry.data[CONF_HOST],
         port=entry.data[CONF_PORT],
         heartbeat_interval=entry.options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
         hooks=central,
         charge_points=known,
+        transactions=sessions.book,
+        jump_limit_kwh=entry.options.get(CONF_METER_JUMP_LIMIT, DEFAULT_METER_JUMP_LIMIT),
     )
     store.bind(central.charge_points.values)
     central.async_register_known()
@@ -67,12 +80,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> b
         central = entry.runtime_data
         await central.central_system.stop()
         await central.store.async_save_now()
+        await central.sessions.async_save_book()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> None:
     """Forget the charge points of a removed central system."""
     await ChargePointStore(hass, entry.entry_id).async_remove()
+    await SessionStore(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import LevityConfigEntry
 from .csms.model import ChargePoint, Connector
-from .entity import LevityEntity, LevityEntityDescription
+from .entity import LevityEntity, LevityEntityDescription, Scope
 from .platform import async_setup_dynamic_entities
 
 PARALLEL_UPDATES = 0
@@ -33,6 +33,7 @@ class LevityBinarySensorDescription(BinarySensorEntityDescription, LevityEntityD
 BINARY_SENSORS: tuple[LevityBinarySensorDescription, ...] = (
     LevityBinarySensorDescription(
         key="connected",
+        scope=Scope.CHARGE_POINT,
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         always_available=True,  # "off" is the answer while disconnected, not "unavailable"

@@ -14,11 +14,18 @@ from .const import DOMAIN
 from .csms.hooks import CentralSystemHooks
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .csms.server import CentralSystem
-from .store import ChargePointStore
+from .csms.transactions import Transaction
+from .recorder import (
+    EVENT_SESSION_STARTED,
+    EVENT_SESSION_STOPPED,
+    IdTagStatistics,
+    session_event_data,
+)
+from .store import ChargePointStore, SessionStore
 
-# Called by the central system with (charge point, connector id or None for the
-# charge point itself) whenever a platform has new entities to add.
-type EntityAdder = Callable[[ChargePoint, int | None], None]
+# Called with (charge point, connector id; 0 for the charge point itself) whenever
+# something new appeared there that platforms may have entities for.
+type EntityAdder = Callable[[ChargePoint, int], None]
 
 type LevityConfigEntry = ConfigEntry[LevityCentral]
 
@@ -45,6 +52,8 @@ class LevityCentral(CentralSystemHooks):
     hass: HomeAssistant
     entry: ConfigEntry
     store: ChargePointStore
+    sessions: SessionStore
+    statistics: IdTagStatistics
     central_system: CentralSystem = field(init=False)
     _adders: list[EntityAdder] = field(default_factory=list)
 
@@ -69,21 +78,17 @@ class LevityCentral(CentralSystemHooks):
             charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
 
     def device_info(
-        self, charge_point: ChargePoint, connector_id: int | None = None
+        self, charge_point: ChargePoint, connector_id: int = CHARGE_POINT_CONNECTOR
     ) -> DeviceInfo | ChildDeviceInfo:
         """Return the device an entity of this charge point or connector belongs to."""
         identifier = charge_point_identifier(self.entry.entry_id, charge_point.id)
-        if connector_id in (None, CHARGE_POINT_CONNECTOR) or not has_connector_devices(
-            charge_point
-        ):
+        if connector_id == CHARGE_POINT_CONNECTOR or not has_connector_devices(charge_point):
             return DeviceInfo(identifiers={identifier})
-        parent = dr.async_get(self.hass).async_get_device_by_identifier(
-            identifier, self.entry.entry_id
-        )
-        assert parent is not None  # registered when the charge point was discovered
+        parent_id = self._device_id(charge_point)
+        assert parent_id is not None  # registered when the charge point was discovered
         return ChildDeviceInfo(
             identifiers={connector_identifier(self.entry.entry_id, charge_point.id, connector_id)},
-            parent_device_id=parent.id,
+            parent_device_id=parent_id,
             translation_key="connector",
             translation_placeholders={"connector_id": str(connector_id)},
         )
@@ -94,8 +99,7 @@ class LevityCentral(CentralSystemHooks):
         """Create the device and the charge-point-wide entities of a new charger."""
         self._update_device(charge_point)
         charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
-        for adder in list(self._adders):
-            adder(charge_point, None)
+        self._announce(charge_point, CHARGE_POINT_CONNECTOR)
         self.store.schedule_save()
 
     def charge_point_updated(self, charge_point: ChargePoint) -> None:
@@ -109,9 +113,52 @@ class LevityCentral(CentralSystemHooks):
             return
         self._ensure_connector_device(charge_point, connector_id)
         charge_point.add_listener(connector_id, self.store.schedule_save)
+        self._announce(charge_point, connector_id)
+        self.store.schedule_save()
+
+    def readings_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
+        """A new measurand series: its sensors appear now."""
+        self._announce(charge_point, connector_id)
+
+    async def persist_transactions(self) -> None:
+        """Save the transaction book before the charger is answered."""
+        await self.sessions.async_save_book()
+
+    def transactions_changed(self) -> None:
+        """Save open sessions' readings soon."""
+        self.sessions.schedule_save_book()
+
+    def session_started(self, charge_point: ChargePoint, transaction: Transaction) -> None:
+        """Tell the recorder (and automations) a session began."""
+        self.hass.bus.async_fire(
+            EVENT_SESSION_STARTED,
+            session_event_data(transaction, self._device_id(charge_point)),
+        )
+
+    async def session_stopped(self, charge_point: ChargePoint, transaction: Transaction) -> None:
+        """Ledger first (durable, before the reply), then the event and statistics."""
+        await self.sessions.async_record_session(transaction)
+        self.store.schedule_save()
+        self.hass.bus.async_fire(
+            EVENT_SESSION_STOPPED,
+            session_event_data(transaction, self._device_id(charge_point)),
+        )
+        # Statistics are not worth delaying the charger's answer for.
+        self.entry.async_create_background_task(
+            self.hass,
+            self.statistics.async_add_session(transaction),
+            f"{DOMAIN} statistics of transaction {transaction.transaction_id}",
+        )
+
+    def _announce(self, charge_point: ChargePoint, connector_id: int) -> None:
         for adder in list(self._adders):
             adder(charge_point, connector_id)
-        self.store.schedule_save()
+
+    def _device_id(self, charge_point: ChargePoint) -> str | None:
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            charge_point_identifier(self.entry.entry_id, charge_point.id), self.entry.entry_id
+        )
+        return device.id if device else None
 
     # Devices
 

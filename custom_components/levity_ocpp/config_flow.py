@@ -19,8 +19,10 @@ import voluptuous as vol
 
 from .const import (
     CONF_HEARTBEAT_INTERVAL,
+    CONF_METER_JUMP_LIMIT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
+    DEFAULT_METER_JUMP_LIMIT,
     DEFAULT_PORT,
     DOMAIN,
     MAX_HEARTBEAT_INTERVAL,
@@ -34,6 +36,11 @@ HEARTBEAT_SELECTOR = selector.NumberSelector(
         step=1,
         unit_of_measurement="s",
         mode=selector.NumberSelectorMode.BOX,
+    )
+)
+JUMP_LIMIT_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=0.1, max=1000, step=0.1, unit_of_measurement="kWh", mode=selector.NumberSelectorMode.BOX
     )
 )
 PORT_SELECTOR = selector.NumberSelector(
@@ -149,12 +156,26 @@ class LevityOptionsFlow(OptionsFlowWithReload):
     """Settings that take effect when the central system restarts."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Change the heartbeat interval given to chargers at boot."""
+        """Change the heartbeat interval and the implausible-meter-jump limit."""
         if user_input is not None:
             return self.async_create_entry(
-                data={CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL])}
+                data={
+                    CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                    CONF_METER_JUMP_LIMIT: float(user_input[CONF_METER_JUMP_LIMIT]),
+                }
             )
-        current = self.config_entry.options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
+        options = self.config_entry.options
         return self.async_show_form(
-            step_id="init", data_schema=vol.Schema(_heartbeat_schema(current))
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    **_heartbeat_schema(
+                        options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
+                    ),
+                    vol.Required(
+                        CONF_METER_JUMP_LIMIT,
+                        default=options.get(CONF_METER_JUMP_LIMIT, DEFAULT_METER_JUMP_LIMIT),
+                    ): JUMP_LIMIT_SELECTOR,
+                }
+            ),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -12,16 +13,23 @@ from .central import LevityCentral
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint, Connector
 
 
+class Scope(StrEnum):
+    """Which part of a charger an entity describes."""
+
+    CHARGE_POINT = "charge_point"  # once per charge point, reading connector 0
+    CONNECTOR = "connector"  # once per connector 1..n
+
+
 @dataclass(frozen=True, kw_only=True)
 class LevityEntityDescription(EntityDescription):
-    """Common to every entity table: which part of the charger an entity describes.
+    """Common to every entity table: where an entity lives and whether it exists yet.
 
-    `per_connector` entities exist once per connector (1..n); the others once per
-    charge point, reading connector 0 (the charge point as a whole).
+    `exists_fn` lets entities appear only once the charger reports what they show
+    (a measurand it never sends gets no entity).
     """
 
-    per_connector: bool = False
-    exists_fn: Callable[[ChargePoint], bool] = lambda _: True
+    scope: Scope = Scope.CONNECTOR
+    exists_fn: Callable[[ChargePoint, Connector], bool] = lambda _cp, _c: True
 
 
 class LevityEntity(Entity):
@@ -62,9 +70,13 @@ class LevityEntity(Entity):
         """What the entity's state would be now; compared to avoid needless writes."""
         raise NotImplementedError
 
+    def _snapshot(self) -> tuple[object, ...]:
+        """Everything that, when changed, needs a state write."""
+        return (self.available, self.current_value())
+
     async def async_added_to_hass(self) -> None:
         """Follow changes of this entity's connector, and the charge point's connection."""
-        self._last_written = (self.available, self.current_value())
+        self._last_written = self._snapshot()
         self.async_on_remove(self.charge_point.add_listener(self.connector_id, self._changed))
         if self.connector_id != CHARGE_POINT_CONNECTOR:
             self.async_on_remove(
@@ -73,7 +85,7 @@ class LevityEntity(Entity):
 
     @callback
     def _changed(self) -> None:
-        snapshot = (self.available, self.current_value())
+        snapshot = self._snapshot()
         if snapshot != self._last_written:
             self._last_written = snapshot
             self.async_write_ha_state()

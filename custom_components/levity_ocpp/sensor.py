@@ -1,4 +1,4 @@
-"""Sensors: connector and charge point status, error code, last heartbeat."""
+"""Sensors: status, meter readings (per connector and main meter) and sessions."""
 
 from __future__ import annotations
 
@@ -11,16 +11,27 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTemperature,
+    UnitOfTime,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, Measurand
 
 from .central import LevityConfigEntry
+from .csms.meter import SampledValue, phase_average, phase_total
 from .csms.model import ChargePoint, Connector
-from .entity import LevityEntity, LevityEntityDescription
+from .entity import LevityEntity, LevityEntityDescription, Scope
 from .platform import async_setup_dynamic_entities
 
 PARALLEL_UPDATES = 0
@@ -42,18 +53,194 @@ CHARGE_POINT_STATUS_OPTIONS = ["available", "unavailable", "faulted"]
 ERROR_CODE_OPTIONS = [snake(code.value) for code in ChargePointErrorCode]
 
 
+type ExistsFn = Callable[[ChargePoint, Connector], bool]
+type ValueFn = Callable[[ChargePoint, Connector], StateType | datetime]
+
+
 @dataclass(frozen=True, kw_only=True)
 class LevitySensorDescription(SensorEntityDescription, LevityEntityDescription):
     """A sensor of a charge point or connector, computed from the model."""
 
-    value_fn: Callable[[ChargePoint, Connector], StateType | datetime]
+    value_fn: ValueFn
+    last_reset_fn: Callable[[Connector], datetime | None] | None = None
 
 
-SENSORS: tuple[LevitySensorDescription, ...] = (
+def _values(connector: Connector) -> list[SampledValue]:
+    return [reading.sampled for reading in connector.readings.values()]
+
+
+def _reports(measurand: str, phases: tuple[str | None, ...] | None = None) -> ExistsFn:
+    """Exists once the connector has reported this measurand (on one of `phases`)."""
+
+    def exists(_: ChargePoint, connector: Connector) -> bool:
+        return any(
+            reading.sampled.measurand == measurand
+            and (phases is None or reading.sampled.phase in phases)
+            for reading in connector.readings.values()
+        )
+
+    return exists
+
+
+def _phase_value(measurand: str, phases: tuple[str, ...]) -> ValueFn:
+    """The latest value of one phase (the first of `phases` the charger uses)."""
+
+    def value(_: ChargePoint, connector: Connector) -> float | None:
+        for phase in phases:
+            for sampled in _values(connector):
+                if sampled.measurand == measurand and sampled.phase == phase:
+                    return sampled.value
+        return None
+
+    return value
+
+
+ENERGY = Measurand.energy_active_import_register.value
+POWER = Measurand.power_active_import.value
+CURRENT = Measurand.current_import.value
+VOLTAGE = Measurand.voltage.value
+PHASES = ("L1", "L2", "L3")
+
+
+def _meter_sensors(scope: Scope, prefix: str) -> tuple[LevitySensorDescription, ...]:
+    """Meter sensors of a connector, or (prefix "main_meter_") of the charger's main meter."""
+    phased: list[LevitySensorDescription] = []
+    for phase in PHASES:
+        line_to_neutral = f"{phase}-N"
+        phased += [
+            LevitySensorDescription(
+                key=f"power_{phase.lower()}",
+                translation_key=f"{prefix}power_phase",
+                translation_placeholders={"phase": phase},
+                scope=scope,
+                device_class=SensorDeviceClass.POWER,
+                native_unit_of_measurement=UnitOfPower.WATT,
+                state_class=SensorStateClass.MEASUREMENT,
+                entity_registry_enabled_default=False,
+                exists_fn=_reports(POWER, (phase, line_to_neutral)),
+                value_fn=_phase_value(POWER, (phase, line_to_neutral)),
+            ),
+            LevitySensorDescription(
+                key=f"current_{phase.lower()}",
+                translation_key=f"{prefix}current_phase",
+                translation_placeholders={"phase": phase},
+                scope=scope,
+                device_class=SensorDeviceClass.CURRENT,
+                native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+                state_class=SensorStateClass.MEASUREMENT,
+                entity_registry_enabled_default=False,
+                exists_fn=_reports(CURRENT, (phase, line_to_neutral)),
+                value_fn=_phase_value(CURRENT, (phase, line_to_neutral)),
+            ),
+            LevitySensorDescription(
+                key=f"voltage_{phase.lower()}",
+                translation_key=f"{prefix}voltage_phase",
+                translation_placeholders={"phase": phase},
+                scope=scope,
+                device_class=SensorDeviceClass.VOLTAGE,
+                native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+                state_class=SensorStateClass.MEASUREMENT,
+                entity_registry_enabled_default=False,
+                exists_fn=_reports(VOLTAGE, (line_to_neutral, phase)),
+                value_fn=_phase_value(VOLTAGE, (line_to_neutral, phase)),
+            ),
+        ]
+    return (
+        LevitySensorDescription(
+            key="energy",
+            translation_key=f"{prefix}energy",
+            scope=scope,
+            device_class=SensorDeviceClass.ENERGY,
+            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            # Only ever the register: interval or session values would break the
+            # Energy dashboard's sums.
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            suggested_display_precision=3,
+            exists_fn=lambda _, c: c.energy_register_kwh is not None,
+            value_fn=lambda _, c: c.energy_register_kwh,
+        ),
+        LevitySensorDescription(
+            key="power",
+            translation_key=f"{prefix}power",
+            scope=scope,
+            device_class=SensorDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=0,
+            exists_fn=_reports(POWER),
+            value_fn=lambda _, c: phase_total(_values(c), POWER),
+        ),
+        LevitySensorDescription(
+            key="current",
+            translation_key=f"{prefix}current",
+            scope=scope,
+            device_class=SensorDeviceClass.CURRENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=1,
+            exists_fn=_reports(CURRENT),
+            value_fn=lambda _, c: phase_average(_values(c), CURRENT),
+        ),
+        LevitySensorDescription(
+            key="voltage",
+            translation_key=f"{prefix}voltage",
+            scope=scope,
+            device_class=SensorDeviceClass.VOLTAGE,
+            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=0,
+            exists_fn=_reports(VOLTAGE),
+            value_fn=lambda _, c: phase_average(_values(c), VOLTAGE),
+        ),
+        LevitySensorDescription(
+            key="current_offered",
+            translation_key=f"{prefix}current_offered",
+            scope=scope,
+            device_class=SensorDeviceClass.CURRENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=1,
+            exists_fn=_reports(Measurand.current_offered.value),
+            value_fn=lambda _, c: phase_average(_values(c), Measurand.current_offered.value),
+        ),
+        LevitySensorDescription(
+            key="soc",
+            translation_key=f"{prefix}soc",
+            scope=scope,
+            device_class=SensorDeviceClass.BATTERY,
+            native_unit_of_measurement=PERCENTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            exists_fn=_reports(Measurand.soc.value),
+            value_fn=lambda _, c: phase_average(_values(c), Measurand.soc.value),
+        ),
+        LevitySensorDescription(
+            key="temperature",
+            translation_key=f"{prefix}temperature",
+            scope=scope,
+            device_class=SensorDeviceClass.TEMPERATURE,
+            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+            state_class=SensorStateClass.MEASUREMENT,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            exists_fn=_reports(Measurand.temperature.value),
+            value_fn=lambda _, c: phase_average(_values(c), Measurand.temperature.value),
+        ),
+        *phased,
+    )
+
+
+def _session_energy(connector: Connector) -> float | None:
+    return connector.session.energy_kwh if connector.session else None
+
+
+def _session_minutes(connector: Connector) -> float | None:
+    session = connector.session
+    return round(session.duration_seconds() / 60, 1) if session else None
+
+
+STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
     LevitySensorDescription(
         key="status",
         translation_key="connector_status",
-        per_connector=True,
         device_class=SensorDeviceClass.ENUM,
         options=STATUS_OPTIONS,
         value_fn=lambda _, c: _enum_state(c.status, STATUS_OPTIONS),
@@ -61,7 +248,6 @@ SENSORS: tuple[LevitySensorDescription, ...] = (
     LevitySensorDescription(
         key="error_code",
         translation_key="connector_error_code",
-        per_connector=True,
         device_class=SensorDeviceClass.ENUM,
         options=ERROR_CODE_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -70,6 +256,7 @@ SENSORS: tuple[LevitySensorDescription, ...] = (
     LevitySensorDescription(
         key="status",
         translation_key="charge_point_status",
+        scope=Scope.CHARGE_POINT,
         device_class=SensorDeviceClass.ENUM,
         options=CHARGE_POINT_STATUS_OPTIONS,
         value_fn=lambda _, c: _enum_state(c.status, CHARGE_POINT_STATUS_OPTIONS),
@@ -77,6 +264,7 @@ SENSORS: tuple[LevitySensorDescription, ...] = (
     LevitySensorDescription(
         key="error_code",
         translation_key="charge_point_error_code",
+        scope=Scope.CHARGE_POINT,
         device_class=SensorDeviceClass.ENUM,
         options=ERROR_CODE_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -85,11 +273,54 @@ SENSORS: tuple[LevitySensorDescription, ...] = (
     LevitySensorDescription(
         key="last_heartbeat",
         translation_key="last_heartbeat",
+        scope=Scope.CHARGE_POINT,
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda cp, _: cp.last_heartbeat,
     ),
+)
+
+SESSION_SENSORS: tuple[LevitySensorDescription, ...] = (
+    LevitySensorDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        # "total" with last_reset at the session start: each session counts from 0.
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=3,
+        value_fn=lambda _, c: _session_energy(c),
+        last_reset_fn=lambda c: c.session.started_at if c.session else None,
+    ),
+    LevitySensorDescription(
+        key="session_duration",
+        translation_key="session_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=lambda _, c: _session_minutes(c),
+    ),
+    LevitySensorDescription(
+        key="session_id_tag",
+        translation_key="session_id_tag",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda _, c: c.session.id_tag if c.session else None,
+    ),
+    LevitySensorDescription(
+        key="transaction_id",
+        translation_key="transaction_id",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda _, c: c.transaction.transaction_id if c.transaction else None,
+    ),
+)
+
+SENSORS: tuple[LevitySensorDescription, ...] = (
+    *STATUS_SENSORS,
+    *_meter_sensors(Scope.CONNECTOR, ""),
+    *_meter_sensors(Scope.CHARGE_POINT, "main_meter_"),
+    *SESSION_SENSORS,
 )
 
 
@@ -106,6 +337,16 @@ class LevitySensor(LevityEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The sensor's value."""
         return self.current_value()
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """For session energy: when the current (or last) session started."""
+        if (last_reset_fn := self.entity_description.last_reset_fn) is None:
+            return None
+        return last_reset_fn(self.connector)
+
+    def _snapshot(self) -> tuple[object, ...]:
+        return (*super()._snapshot(), self.last_reset)
 
 
 async def async_setup_entry(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
-from .csms.model import ChargePoint, Connection, Connector
+from .csms.meter import SampledValue
+from .csms.model import ChargePoint, Connection, Connector, Reading
+from .csms.transactions import Transaction, TransactionBook
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 10  # seconds; coalesces bursts of status and meter messages into one write
@@ -53,6 +56,12 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
                 "vendor_id": c.vendor_id,
                 "vendor_error_code": c.vendor_error_code,
                 "status_time": _iso(c.status_time),
+                "readings": [
+                    {**asdict(r.sampled), "time": r.time.isoformat()} for r in c.readings.values()
+                ],
+                "energy_register_kwh": c.energy_register_kwh,
+                "energy_register_time": _iso(c.energy_register_time),
+                "last_transaction": c.last_transaction.to_dict() if c.last_transaction else None,
             }
             for c in cp.connectors.values()
         ],
@@ -88,7 +97,20 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
             vendor_id=item.get("vendor_id"),
             vendor_error_code=item.get("vendor_error_code"),
             status_time=_time(item.get("status_time")),
+            energy_register_kwh=item.get("energy_register_kwh"),
+            energy_register_time=_time(item.get("energy_register_time")),
+            last_transaction=(
+                Transaction.from_dict(item["last_transaction"])
+                if item.get("last_transaction")
+                else None
+            ),
         )
+        connector = cp.connectors[item["connector_id"]]
+        for reading in item.get("readings", []):
+            fields = dict(reading)
+            time = datetime.fromisoformat(fields.pop("time"))
+            sampled = SampledValue(**fields)
+            connector.readings[sampled.key] = Reading(sampled, time)
     cp.configuration = data.get("configuration", {})
     cp.unknown_configuration_keys = data.get("unknown_configuration_keys", [])
     for item in data.get("connections", []):
@@ -141,3 +163,48 @@ class ChargePointStore:
     async def async_remove(self) -> None:
         """Delete the file (the config entry was removed)."""
         await self._store.async_remove()
+
+
+class SessionStore:
+    """The transaction book (id counter, open sessions) and the ledger of finished ones.
+
+    Two files: the book is small and saved before every reply that depends on it;
+    the ledger only grows and is saved when a session ends. Recorder events are
+    purged after some days, the ledger is not.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Use two storage files per config entry."""
+        self._book_store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.transactions", private=True
+        )
+        self._ledger_store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.ledger", private=True
+        )
+        self.book = TransactionBook()
+        self.ledger: list[dict[str, Any]] = []
+
+    async def async_load(self) -> None:
+        """Read the book and the ledger saved before."""
+        if data := await self._book_store.async_load():
+            self.book = TransactionBook.from_dict(data)
+        if data := await self._ledger_store.async_load():
+            self.ledger = data.get("sessions", [])
+
+    async def async_save_book(self) -> None:
+        """Save the id counter and open sessions now."""
+        await self._book_store.async_save(self.book.to_dict())
+
+    def schedule_save_book(self) -> None:
+        """Save the open sessions' latest readings soon (coalesced)."""
+        self._book_store.async_delay_save(self.book.to_dict, SAVE_DELAY)
+
+    async def async_record_session(self, transaction: Transaction) -> None:
+        """Add a finished session to the ledger and save it now."""
+        self.ledger.append(transaction.record())
+        await self._ledger_store.async_save({"sessions": self.ledger})
+
+    async def async_remove(self) -> None:
+        """Delete both files (the config entry was removed)."""
+        await self._book_store.async_remove()
+        await self._ledger_store.async_remove()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .model import ChargePoint
+from .transactions import Transaction
 
 
 class CentralSystemHooks:
@@ -20,3 +21,18 @@ class CentralSystemHooks:
 
     def connector_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
         """A charge point reported a connector (0: the charge point) not seen before."""
+
+    def readings_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
+        """A connector (0: the main meter) reported a measurand series not seen before."""
+
+    async def persist_transactions(self) -> None:
+        """Durably save the transaction book now; a reply to the charger depends on it."""
+
+    def transactions_changed(self) -> None:
+        """The book changed in a way worth saving soon (meter readings of open sessions)."""
+
+    def session_started(self, charge_point: ChargePoint, transaction: Transaction) -> None:
+        """A charging session began (already persisted)."""
+
+    async def session_stopped(self, charge_point: ChargePoint, transaction: Transaction) -> None:
+        """A session ended: record it durably before the charger is answered."""

@@ -7,12 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .meter import SampledValue
+    from .transactions import Transaction
 
 # Connector 0 is the charge point itself (OCPP 1.6 StatusNotification).
 CHARGE_POINT_CONNECTOR = 0
 FRAME_LOG_SIZE = 200
 CONNECTION_HISTORY_SIZE = 50
+ANOMALY_LOG_SIZE = 100
 
 type Listener = Callable[[], None]
 
@@ -50,9 +55,28 @@ class Connection:
     close_reason: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class Reading:
+    """The latest sampled value of one series (measurand, phase, location)."""
+
+    sampled: SampledValue
+    time: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class Anomaly:
+    """Something a charger did that the central system could not take at face value."""
+
+    time: datetime
+    description: str
+
+
 @dataclass(slots=True)
 class Connector:
-    """A connector (or, with id 0, the charge point as a whole) and its last status."""
+    """A connector (or, with id 0, the charge point as a whole) and what it last reported.
+
+    For connector 0 the readings are the charger's main meter.
+    """
 
     connector_id: int
     status: str | None = None
@@ -61,6 +85,29 @@ class Connector:
     vendor_id: str | None = None
     vendor_error_code: str | None = None
     status_time: datetime | None = None
+    readings: dict[str, Reading] = field(default_factory=dict)
+    # The energy register as published: monotonic, so a total_increasing sensor
+    # never goes backwards whatever the charger sends.
+    energy_register_kwh: float | None = None
+    energy_register_time: datetime | None = None
+    transaction: Transaction | None = None
+    last_transaction: Transaction | None = None
+
+    @property
+    def session(self) -> Transaction | None:
+        """The running session, else the last one (its values stay shown until the next)."""
+        return self.transaction or self.last_transaction
+
+    def take_reading(self, sampled: SampledValue, time: datetime) -> bool:
+        """Keep a sampled value unless a newer one of its series is already known.
+
+        Return whether it was taken (buffered history never overwrites live values).
+        """
+        current = self.readings.get(sampled.key)
+        if current is not None and time < current.time:
+            return False
+        self.readings[sampled.key] = Reading(sampled, time)
+        return True
 
 
 @dataclass(slots=True)
@@ -85,6 +132,7 @@ class ChargePoint:
     configuration: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown_configuration_keys: list[str] = field(default_factory=list)
     frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=FRAME_LOG_SIZE))
+    anomalies: deque[Anomaly] = field(default_factory=lambda: deque(maxlen=ANOMALY_LOG_SIZE))
     connections: deque[Connection] = field(
         default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
     )
@@ -119,6 +167,10 @@ class ChargePoint:
         """Tell every listener of this charge point that something changed."""
         for connector_id in list(self._listeners):
             self.notify(connector_id)
+
+    def record_anomaly(self, description: str) -> None:
+        """Remember something implausible the charger did (shown in diagnostics)."""
+        self.anomalies.append(Anomaly(utcnow(), description))
 
     def log_frame(self, direction: Direction, text: str) -> None:
         """Remember a frame in the bounded per-charge-point message log."""

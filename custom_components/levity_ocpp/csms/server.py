@@ -16,6 +16,8 @@ from websockets.http11 import Request, Response
 
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
+from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
+from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,15 +71,21 @@ class CentralSystem:
         heartbeat_interval: int,
         hooks: CentralSystemHooks | None = None,
         charge_points: Iterable[ChargePoint] = (),
+        transactions: TransactionBook | None = None,
+        jump_limit_kwh: float = DEFAULT_JUMP_LIMIT_KWH,
         response_timeout: float = 30,
     ) -> None:
-        """Prepare a central system; `charge_points` are the ones known from before."""
+        """Prepare a central system; `charge_points` and `transactions` are from before."""
         self.host = host
         self.port = port
         self.heartbeat_interval = heartbeat_interval
         self.response_timeout = response_timeout
         self.hooks = hooks or CentralSystemHooks()
         self.charge_points: dict[str, ChargePoint] = {cp.id: cp for cp in charge_points}
+        self.sessions = SessionManager(
+            transactions or TransactionBook(), self.hooks, jump_limit_kwh
+        )
+        self.sessions.attach_open_transactions(self.charge_points)
         self._handlers: dict[str, ChargePointV16] = {}
         self._server: Server | None = None
 
@@ -156,6 +164,7 @@ class CentralSystem:
             model,
             connection,
             hooks=self.hooks,
+            sessions=self.sessions,
             heartbeat_interval=self.heartbeat_interval,
             response_timeout=self.response_timeout,
         )

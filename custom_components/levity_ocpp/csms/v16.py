@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 import logging
 from typing import Any, ClassVar
 
+from ocpp import v16
 from ocpp.exceptions import (
     FormationViolationError,
     FormatViolationError,
@@ -14,7 +16,6 @@ from ocpp.exceptions import (
     PropertyConstraintViolationError,
 )
 from ocpp.routing import after, on
-from ocpp import v16
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import (
     Action,
@@ -24,8 +25,10 @@ from ocpp.v16.enums import (
 )
 
 from .hooks import CentralSystemHooks
+from .meter import InvalidMeterValue, MeterSample, parse_meter_values
 from .model import ChargePoint, utcnow
 from .rpc import FramedChargePoint
+from .sessions import SessionManager
 from .timestamps import format_timestamp, parse_timestamp
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,12 +53,14 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         connection: Any,
         *,
         hooks: CentralSystemHooks,
+        sessions: SessionManager,
         heartbeat_interval: int,
         response_timeout: float = 30,
     ) -> None:
         """Handle one connection of `model`."""
         super().__init__(model, connection, response_timeout)
         self._hooks = hooks
+        self._sessions = sessions
         self._heartbeat_interval = heartbeat_interval
 
     def _connector(self, connector_id: int) -> None:
@@ -69,7 +74,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             self._hooks.connector_discovered(self.model, connector_id)
 
     @on(Action.boot_notification)
-    def on_boot_notification(
+    async def on_boot_notification(
         self,
         charge_point_vendor: str,
         charge_point_model: str,
@@ -93,6 +98,8 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         model.meter_type = meter_type
         model.meter_serial_number = meter_serial_number
         model.last_boot = now = utcnow()
+        # Levity's orphan rule: sessions open across a reboot will never be stopped.
+        await self._sessions.charge_point_booted(model)
         self._hooks.charge_point_updated(model)
         model.notify()
         return call_result.BootNotification(
@@ -155,6 +162,84 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         connector.status_time = reported_at
         self.model.notify(connector_id)
         return call_result.StatusNotification()
+
+    @on(Action.start_transaction)
+    async def on_start_transaction(
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None = None,
+    ) -> call_result.StartTransaction:
+        """Open a session; its id is persisted before the charger learns it."""
+        if connector_id < 1:
+            raise PropertyConstraintViolationError(
+                details={"cause": "a transaction needs a connector id of 1 or more"}
+            )
+        self._connector(connector_id)
+        transaction = await self._sessions.start(
+            self.model,
+            connector_id,
+            id_tag,
+            self._charger_time(timestamp),
+            meter_start,
+            reservation_id,
+        )
+        return call_result.StartTransaction(
+            transaction_id=transaction.transaction_id,
+            id_tag_info={"status": AuthorizationStatus.accepted},
+        )
+
+    @on(Action.meter_values)
+    def on_meter_values(
+        self,
+        connector_id: int,
+        meter_value: list[dict[str, Any]],
+        transaction_id: int | None = None,
+    ) -> call_result.MeterValues:
+        """Take the samples; the sample timestamps, not arrival order, decide what is newest."""
+        self._connector(connector_id)
+        self._sessions.meter_values(
+            self.model, connector_id, self._samples(meter_value), transaction_id
+        )
+        return call_result.MeterValues()
+
+    @on(Action.stop_transaction)
+    async def on_stop_transaction(
+        self,
+        meter_stop: int,
+        timestamp: str,
+        transaction_id: int,
+        reason: str | None = None,
+        id_tag: str | None = None,
+        transaction_data: list[dict[str, Any]] | None = None,
+    ) -> call_result.StopTransaction:
+        """Close the session with its final reading; an unknown id is answered, not raised."""
+        await self._sessions.stop(
+            self.model,
+            transaction_id,
+            self._charger_time(timestamp),
+            meter_stop,
+            reason,
+            id_tag,
+            self._samples(transaction_data or []),
+        )
+        if id_tag is None:
+            return call_result.StopTransaction()
+        return call_result.StopTransaction(id_tag_info={"status": AuthorizationStatus.accepted})
+
+    def _charger_time(self, timestamp: str) -> datetime:
+        """The charger's clock is the truth; an unreadable stamp is a broken message."""
+        if (parsed := parse_timestamp(timestamp)) is None:
+            raise FormationViolationError(details={"cause": f"invalid timestamp {timestamp!r}"})
+        return parsed
+
+    def _samples(self, meter_value: list[dict[str, Any]]) -> list[MeterSample]:
+        try:
+            return parse_meter_values(meter_value)
+        except InvalidMeterValue as error:
+            raise FormationViolationError(details={"cause": str(error)}) from error
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:

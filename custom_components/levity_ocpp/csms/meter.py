@@ -1,0 +1,357 @@
+"""OCPP 1.6 sampled values: measurands, units, phases, contexts, locations and timestamps.
+
+A MeterValues.req (or StopTransaction.req transactionData) carries a list of meter values,
+each a timestamp with sampled values. This module turns that list into immutable
+`MeterSample`s whose numbers are normalized to one unit per quantity (kWh, W, A, V, °C, ...),
+and offers the few aggregations the rest of the integration needs (energy register, total
+power over phases, mean current or voltage over phases).
+
+Chargers are sloppy: a value that is not a finite number is kept with `value=None`, an
+unknown measurand or unit is kept rather than rejected. Only a structurally broken list
+(not a list, no timestamp, no sampled values) raises `InvalidMeterValue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+import math
+import re
+from typing import Any
+
+from ocpp.v16.enums import Location, Measurand, Phase, ReadingContext, UnitOfMeasure, ValueFormat
+
+from .timestamps import parse_timestamp
+
+# Normalized units (spelled like Home Assistant's unit constants, which csms/ cannot import).
+UNIT_KWH = "kWh"
+UNIT_KVARH = "kvarh"
+UNIT_W = "W"
+UNIT_VAR = "var"
+UNIT_VA = "VA"
+UNIT_A = "A"
+UNIT_V = "V"
+UNIT_CELSIUS = "°C"
+UNIT_PERCENT = "%"
+UNIT_HZ = "Hz"
+
+# Units the 1.6 JSON schema (MeterValues.json) accepts but the library's UnitOfMeasure lacks:
+# the spec's own misspelling of Celsius, and the unit of the Frequency measurand.
+SCHEMA_UNIT_CELCIUS = "Celcius"
+SCHEMA_UNIT_HERTZ = "Hertz"
+
+NO_PHASE = "-"
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _milli(value: float) -> float:
+    return value / 1000
+
+
+def _kilo(value: float) -> float:
+    return value * 1000
+
+
+def _identity(value: float) -> float:
+    return value
+
+
+# Unit as sent -> (normalized unit, conversion of the number).
+_NORMALIZE: dict[str, tuple[str, Callable[[float], float]]] = {
+    UnitOfMeasure.wh: (UNIT_KWH, _milli),
+    UnitOfMeasure.kwh: (UNIT_KWH, _identity),
+    UnitOfMeasure.varh: (UNIT_KVARH, _milli),
+    UnitOfMeasure.kvarh: (UNIT_KVARH, _identity),
+    UnitOfMeasure.w: (UNIT_W, _identity),
+    UnitOfMeasure.kw: (UNIT_W, _kilo),
+    UnitOfMeasure.va: (UNIT_VA, _identity),
+    UnitOfMeasure.kva: (UNIT_VA, _kilo),
+    UnitOfMeasure.var: (UNIT_VAR, _identity),
+    UnitOfMeasure.kvar: (UNIT_VAR, _kilo),
+    UnitOfMeasure.a: (UNIT_A, _identity),
+    UnitOfMeasure.v: (UNIT_V, _identity),
+    UnitOfMeasure.celsius: (UNIT_CELSIUS, _identity),
+    SCHEMA_UNIT_CELCIUS: (UNIT_CELSIUS, _identity),
+    UnitOfMeasure.fahrenheit: (UNIT_CELSIUS, lambda value: (value - 32) * 5 / 9),
+    UnitOfMeasure.k: (UNIT_CELSIUS, lambda value: value - 273.15),
+    UnitOfMeasure.percent: (UNIT_PERCENT, _identity),
+    SCHEMA_UNIT_HERTZ: (UNIT_HZ, _identity),
+}
+_UNITS_FOLDED = {str(unit).casefold(): str(unit) for unit in _NORMALIZE}
+
+# The unit of a measurand sent without one. The spec defines "Wh" for the energy measurands
+# only; for the others the measurand's own SI unit is the only sensible reading. Power.Factor,
+# RPM and measurands unknown to 1.6 get no unit.
+_DEFAULT_UNIT: dict[str, str] = {
+    Measurand.energy_active_import_register: UnitOfMeasure.wh,
+    Measurand.energy_active_export_register: UnitOfMeasure.wh,
+    Measurand.energy_active_import_interval: UnitOfMeasure.wh,
+    Measurand.energy_active_export_interval: UnitOfMeasure.wh,
+    Measurand.energy_reactive_import_register: UnitOfMeasure.varh,
+    Measurand.energy_reactive_export_register: UnitOfMeasure.varh,
+    Measurand.energy_reactive_import_interval: UnitOfMeasure.varh,
+    Measurand.energy_reactive_export_interval: UnitOfMeasure.varh,
+    Measurand.power_active_import: UnitOfMeasure.w,
+    Measurand.power_active_export: UnitOfMeasure.w,
+    Measurand.power_offered: UnitOfMeasure.w,
+    Measurand.power_reactive_import: UnitOfMeasure.var,
+    Measurand.power_reactive_export: UnitOfMeasure.var,
+    Measurand.current_import: UnitOfMeasure.a,
+    Measurand.current_export: UnitOfMeasure.a,
+    Measurand.current_offered: UnitOfMeasure.a,
+    Measurand.voltage: UnitOfMeasure.v,
+    Measurand.temperature: UnitOfMeasure.celsius,
+    Measurand.soc: UnitOfMeasure.percent,
+    Measurand.frequency: SCHEMA_UNIT_HERTZ,
+}
+
+# Per phase: the phase conductor measured against nothing in particular, or against neutral.
+_PHASES: tuple[tuple[str, str], ...] = (
+    (Phase.l1.value, Phase.l1_n.value),
+    (Phase.l2.value, Phase.l2_n.value),
+    (Phase.l3.value, Phase.l3_n.value),
+)
+_LINE_TO_LINE: tuple[str, ...] = (Phase.l1_l2.value, Phase.l2_l3.value, Phase.l3_l1.value)
+
+
+class InvalidMeterValue(ValueError):
+    """A meterValue list that is structurally broken (the charger gets a CALLERROR)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SampledValue:
+    """One sampled value, normalized. The fields are plain strings (JSON-ready)."""
+
+    measurand: str
+    value: float | None
+    unit: str | None
+    phase: str | None
+    context: str
+    location: str
+    format: str
+    raw: str
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the series: measurand, phase and location."""
+        return f"{self.measurand}|{self.phase or NO_PHASE}|{self.location}"
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample:
+    """The sampled values a charger took at one moment."""
+
+    timestamp: datetime
+    values: tuple[SampledValue, ...]
+
+
+def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[MeterSample]:
+    """Parse a MeterValues/StopTransaction meterValue list.
+
+    Keys may be snake_case (as the ocpp library hands them to a handler) or camelCase (as
+    on the wire). A sample without a readable timestamp, or anything that is not the shape
+    of the schema, raises InvalidMeterValue. A value that is not a finite number is kept
+    with `value=None` (SignedData is never read as a number); unknown measurands, phases,
+    contexts and locations are kept as sent; an unknown unit gives `unit=None` and the
+    number unconverted. Samples come back oldest first, values in the order sent.
+    """
+    if not isinstance(meter_value, list | tuple):
+        raise InvalidMeterValue(f"meterValue must be a list, not {type(meter_value).__name__}")
+    samples = [_parse_sample(index, item) for index, item in enumerate(meter_value)]
+    samples.sort(key=lambda sample: sample.timestamp)
+    return samples
+
+
+def _parse_sample(index: int, item: Any) -> MeterSample:
+    where = f"meterValue[{index}]"
+    if not isinstance(item, Mapping):
+        raise InvalidMeterValue(f"{where} must be an object, not {type(item).__name__}")
+    stamp = item.get("timestamp")
+    timestamp = parse_timestamp(stamp) if isinstance(stamp, str) else None
+    if timestamp is None:
+        raise InvalidMeterValue(f"{where} has an invalid timestamp {stamp!r}")
+    sampled = item.get("sampled_value", item.get("sampledValue"))
+    if not isinstance(sampled, list | tuple):
+        raise InvalidMeterValue(f"{where} has no sampledValue list")
+    return MeterSample(
+        timestamp=timestamp,
+        values=tuple(
+            _parse_sampled_value(f"{where}.sampledValue[{position}]", value)
+            for position, value in enumerate(sampled)
+        ),
+    )
+
+
+def _parse_sampled_value(where: str, item: Any) -> SampledValue:
+    if not isinstance(item, Mapping):
+        raise InvalidMeterValue(f"{where} must be an object, not {type(item).__name__}")
+    raw = item.get("value")
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise InvalidMeterValue(f"{where} has no value")
+    raw = str(raw)
+    measurand = (
+        _enum(where, item, "measurand", Measurand) or Measurand.energy_active_import_register
+    )
+    value_format = _enum(where, item, "format", ValueFormat) or ValueFormat.raw
+    phase = _enum(where, item, "phase", Phase)
+    context = _enum(where, item, "context", ReadingContext) or ReadingContext.sample_periodic
+    location = _enum(where, item, "location", Location) or Location.outlet
+    unit_sent = _text(where, item, "unit")
+    unit_key = (
+        _UNITS_FOLDED.get(unit_sent.casefold()) if unit_sent else _DEFAULT_UNIT.get(measurand)
+    )
+
+    number = None if value_format == ValueFormat.signed_data else _number(raw)
+    unit = None
+    if unit_key is not None:
+        unit, convert = _NORMALIZE[unit_key]
+        if number is not None:
+            number = _finite(convert(number))
+    return SampledValue(
+        measurand=str(measurand),
+        value=number,
+        unit=unit,
+        phase=phase,
+        context=str(context),
+        location=str(location),
+        format=str(value_format),
+        raw=raw,
+    )
+
+
+def _text(where: str, item: Mapping[str, Any], key: str) -> str | None:
+    """An optional string field; absent, null and empty all mean "not sent"."""
+    text = item.get(key)
+    if text is None or text == "":
+        return None
+    if not isinstance(text, str):
+        raise InvalidMeterValue(f"{where}.{key} must be a string, not {type(text).__name__}")
+    return text
+
+
+def _enum(where: str, item: Mapping[str, Any], key: str, enum: type[StrEnum]) -> str | None:
+    """The enum value of a field (matched case-insensitively).
+
+    The string as sent if it is not one of the enum, None if the field was not sent.
+    """
+    text = _text(where, item, key)
+    if text is None:
+        return None
+    for member in enum:
+        if member.value == text:
+            return member.value
+    folded = text.casefold()
+    for member in enum:
+        if member.value.casefold() == folded:
+            return member.value
+    return text
+
+
+def _number(raw: str) -> float | None:
+    """A finite decimal number, or None (no NaN, no infinity, no hex, no locale commas)."""
+    text = raw.strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    return _finite(float(text))
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _usable(values: Iterable[SampledValue], measurand: str) -> list[SampledValue]:
+    """The numeric values of one measurand, from one location.
+
+    Outlet if it has any, else the first location that does: phases measured at different
+    places must not be added up.
+    """
+    usable = [v for v in values if v.measurand == measurand and v.value is not None]
+    if not usable:
+        return []
+    locations = {v.location for v in usable}
+    location = Location.outlet.value if Location.outlet.value in locations else usable[0].location
+    return [v for v in usable if v.location == location]
+
+
+def _by_phase(values: Iterable[SampledValue]) -> dict[str | None, float]:
+    """The first value of each phase (None: unphased)."""
+    found: dict[str | None, float] = {}
+    for sampled in values:
+        if sampled.value is not None:
+            found.setdefault(sampled.phase, sampled.value)
+    return found
+
+
+def _per_phase(found: Mapping[str | None, float], neutral_first: bool) -> list[float]:
+    """One value for each of L1, L2, L3 reported as `Lx` or `Lx-N`."""
+    picked = []
+    for plain, to_neutral in _PHASES:
+        order = (to_neutral, plain) if neutral_first else (plain, to_neutral)
+        for phase in order:
+            if phase in found:
+                picked.append(found[phase])
+                break
+    return picked
+
+
+def energy_register_kwh(sample: MeterSample, location: str | None = None) -> float | None:
+    """The Energy.Active.Import.Register reading in kWh of this sample.
+
+    The unphased value if present, else the sum of L1+L2+L3 (or L1-N..L3-N) if all three
+    are present, else None. Location Outlet is preferred, then the others in the order
+    sent; `location` restricts to one. SignedData, unparseable values and values in a unit
+    that is not energy are ignored.
+    """
+    register = [
+        v
+        for v in sample.values
+        if v.measurand == Measurand.energy_active_import_register
+        and v.value is not None
+        and v.unit == UNIT_KWH
+    ]
+    if location is not None:
+        locations = [location]
+    else:
+        seen = list(dict.fromkeys(v.location for v in register))
+        locations = sorted(seen, key=lambda place: place != Location.outlet)
+    for place in locations:
+        found = _by_phase(v for v in register if v.location == place)
+        if None in found:
+            return found[None]
+        phases = _per_phase(found, neutral_first=False)
+        if len(phases) == len(_PHASES):
+            return sum(phases)
+    return None
+
+
+def phase_total(values: Iterable[SampledValue], measurand: str) -> float | None:
+    """A power-like measurand over all phases.
+
+    The unphased value if present, else the sum over the L1, L2, L3 (or L1-N, L2-N, L3-N)
+    values present; None if none. Values of one location only: Outlet if it has any.
+    """
+    found = _by_phase(_usable(values, measurand))
+    if None in found:
+        return found[None]
+    phases = _per_phase(found, neutral_first=False)
+    return sum(phases) if phases else None
+
+
+def phase_average(values: Iterable[SampledValue], measurand: str) -> float | None:
+    """A current- or voltage-like measurand averaged over the phases.
+
+    The unphased value if present, else the mean of the per-phase values present: L1-N (or
+    L1), L2-N (or L2), L3-N (or L3); the line-to-line values L1-L2, L2-L3, L3-L1 only when
+    there is nothing else. The neutral (N) never counts. None if none. Values of one
+    location only: Outlet if it has any.
+    """
+    found = _by_phase(_usable(values, measurand))
+    if None in found:
+        return found[None]
+    phases = _per_phase(found, neutral_first=True) or [
+        found[phase] for phase in _LINE_TO_LINE if phase in found
+    ]
+    return sum(phases) / len(phases) if phases else None

@@ -1,0 +1,227 @@
+"""Version-neutral charging session rules: start, meter values, stop, orphans.
+
+The protocol handlers (v16.py, later v201.py) translate messages into these calls.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+import logging
+
+from ocpp.v16.enums import Reason
+
+from .hooks import CentralSystemHooks
+from .meter import MeterSample, energy_register_kwh
+from .model import ChargePoint, Connector
+from .transactions import (
+    CLOSED_BY_CENTRAL_SYSTEM,
+    CLOSED_BY_CHARGER,
+    Transaction,
+    TransactionBook,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_JUMP_LIMIT_KWH = 10.0
+
+
+class SessionManager:
+    """Keeps the transaction book of a central system consistent with what chargers say."""
+
+    def __init__(
+        self,
+        book: TransactionBook,
+        hooks: CentralSystemHooks,
+        jump_limit_kwh: float = DEFAULT_JUMP_LIMIT_KWH,
+    ) -> None:
+        """Manage `book`, telling `hooks` what happens to sessions."""
+        self.book = book
+        self.hooks = hooks
+        self.jump_limit_kwh = jump_limit_kwh
+        self._unknown_stops_logged: set[tuple[str, int]] = set()
+
+    def attach_open_transactions(self, charge_points: dict[str, ChargePoint]) -> None:
+        """After a restart: put each open session back on its connector."""
+        for transaction in self.book.open.values():
+            if (charge_point := charge_points.get(transaction.charge_point_id)) is None:
+                charge_point = charge_points[transaction.charge_point_id] = ChargePoint(
+                    transaction.charge_point_id
+                )
+            charge_point.connector(transaction.connector_id).transaction = transaction
+
+    async def start(
+        self,
+        charge_point: ChargePoint,
+        connector_id: int,
+        id_tag: str,
+        started_at: datetime,
+        meter_start_wh: float,
+        reservation_id: int | None = None,
+    ) -> Transaction:
+        """Open a session (or find the one a resent StartTransaction means); persist it."""
+        resent = self.book.find_resent(
+            charge_point.id, connector_id, id_tag, started_at, meter_start_wh
+        )
+        if resent is not None:
+            _LOGGER.info(
+                "%s resent StartTransaction; answering transaction %s again",
+                charge_point.id,
+                resent.transaction_id,
+            )
+            return resent
+        for orphan in self.book.open_on(charge_point.id, connector_id):
+            await self._close_orphan(
+                charge_point, orphan, Reason.other, "a new transaction started on its connector"
+            )
+        transaction = self.book.allocate(
+            charge_point.id, connector_id, id_tag, started_at, meter_start_wh, reservation_id
+        )
+        # The id must survive a crash before the charger learns it (no reuse, ever).
+        await self.hooks.persist_transactions()
+        connector = charge_point.connector(connector_id)
+        connector.transaction = transaction
+        self.hooks.session_started(charge_point, transaction)
+        charge_point.notify(connector_id)
+        return transaction
+
+    def meter_values(
+        self,
+        charge_point: ChargePoint,
+        connector_id: int,
+        samples: list[MeterSample],
+        transaction_id: int | None,
+    ) -> None:
+        """Apply samples to the connector's readings and to the session they belong to."""
+        connector = charge_point.connector(connector_id)
+        transaction = self._transaction_for_meter_values(charge_point, connector, transaction_id)
+        new_series = False
+        for sample in samples:
+            for sampled in sample.values:
+                new_series |= sampled.key not in connector.readings
+                connector.take_reading(sampled, sample.timestamp)
+            register_kwh = energy_register_kwh(sample)
+            if register_kwh is None:
+                continue
+            self._publish_register(charge_point, connector, register_kwh, sample.timestamp)
+            if transaction is not None:
+                transaction.observe_register(
+                    sample.timestamp, register_kwh * 1000, self.jump_limit_kwh * 1000
+                )
+        if new_series:
+            self.hooks.readings_discovered(charge_point, connector_id)
+        if transaction is not None:
+            self.hooks.transactions_changed()
+        charge_point.notify(connector_id)
+
+    async def stop(
+        self,
+        charge_point: ChargePoint,
+        transaction_id: int,
+        stopped_at: datetime,
+        meter_stop_wh: float,
+        reason: str | None,
+        id_tag: str | None,
+        samples: list[MeterSample],
+    ) -> Transaction | None:
+        """Close a session with the charger's final reading; None if it is not ours."""
+        transaction = self.book.open.get(transaction_id)
+        if transaction is None or transaction.charge_point_id != charge_point.id:
+            key = (charge_point.id, transaction_id)
+            if key not in self._unknown_stops_logged:
+                self._unknown_stops_logged.add(key)
+                _LOGGER.warning(
+                    "%s stopped transaction %s, which is not open on it; ignored",
+                    charge_point.id,
+                    transaction_id,
+                )
+            charge_point.record_anomaly(
+                f"StopTransaction for unknown transaction {transaction_id} "
+                f"(meterStop {meter_stop_wh:g} Wh at {stopped_at.isoformat()})"
+            )
+            charge_point.notify()
+            return None
+        if samples:
+            self.meter_values(charge_point, transaction.connector_id, samples, transaction_id)
+        self.book.close(
+            transaction,
+            stopped_at=stopped_at,
+            meter_stop_wh=meter_stop_wh,
+            reason=reason or Reason.local,
+            closed_by=CLOSED_BY_CHARGER,
+            stop_id_tag=id_tag,
+        )
+        await self._finish(charge_point, transaction)
+        return transaction
+
+    async def charge_point_booted(self, charge_point: ChargePoint) -> None:
+        """A (re)booted charger has abandoned its open sessions: close them."""
+        for orphan in self.book.open_on(charge_point.id):
+            await self._close_orphan(charge_point, orphan, Reason.reboot, "the charger rebooted")
+
+    async def _close_orphan(
+        self, charge_point: ChargePoint, orphan: Transaction, reason: str, why: str
+    ) -> None:
+        _LOGGER.warning(
+            "%s: closing transaction %s on connector %s because %s",
+            charge_point.id,
+            orphan.transaction_id,
+            orphan.connector_id,
+            why,
+        )
+        orphan.flag(f"closed by the central system because {why}")
+        self.book.close(
+            orphan,
+            stopped_at=orphan.last_register_at or orphan.started_at,
+            meter_stop_wh=orphan.meter_now_wh,
+            reason=reason,
+            closed_by=CLOSED_BY_CENTRAL_SYSTEM,
+        )
+        await self._finish(charge_point, orphan)
+
+    async def _finish(self, charge_point: ChargePoint, transaction: Transaction) -> None:
+        connector = charge_point.connector(transaction.connector_id)
+        if connector.transaction is transaction or connector.transaction is None:
+            connector.transaction = None
+            connector.last_transaction = transaction
+        await self.hooks.session_stopped(charge_point, transaction)
+        await self.hooks.persist_transactions()
+        charge_point.notify(transaction.connector_id)
+
+    def _transaction_for_meter_values(
+        self, charge_point: ChargePoint, connector: Connector, transaction_id: int | None
+    ) -> Transaction | None:
+        if transaction_id is None:
+            return connector.transaction
+        transaction = self.book.open.get(transaction_id)
+        if (
+            transaction is None
+            or transaction.charge_point_id != charge_point.id
+            or transaction.connector_id != connector.connector_id
+        ):
+            charge_point.record_anomaly(
+                f"MeterValues for transaction {transaction_id}, which is not open on "
+                f"connector {connector.connector_id}"
+            )
+            return None
+        return transaction
+
+    def _publish_register(
+        self, charge_point: ChargePoint, connector: Connector, register_kwh: float, at: datetime
+    ) -> None:
+        """Move the published register forward; flag readings that would move it back."""
+        if connector.energy_register_time is not None and at < connector.energy_register_time:
+            return  # buffered history: the session record has it, the sensor shows newer
+        current = connector.energy_register_kwh
+        if current is not None and register_kwh < current:
+            charge_point.record_anomaly(
+                f"connector {connector.connector_id}: energy register went backwards "
+                f"from {current:g} kWh to {register_kwh:g} kWh"
+            )
+            return
+        if current is not None and register_kwh - current > self.jump_limit_kwh:
+            charge_point.record_anomaly(
+                f"connector {connector.connector_id}: energy register jumped by "
+                f"{register_kwh - current:g} kWh"
+            )
+        connector.energy_register_kwh = register_kwh
+        connector.energy_register_time = at

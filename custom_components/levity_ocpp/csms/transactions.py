@@ -1,0 +1,234 @@
+"""Charging sessions: transaction ids, their energy, and the rules that keep both exact."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .model import utcnow
+
+# Who ended a session: the charger with a StopTransaction, or the central system
+# closing an orphan the charger abandoned (reboot, or a new start on the connector).
+CLOSED_BY_CHARGER = "charger"
+CLOSED_BY_CENTRAL_SYSTEM = "central_system"
+
+
+def _hour(moment: datetime) -> str:
+    return moment.replace(minute=0, second=0, microsecond=0).isoformat()
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One charging session as the central system records it (energies in Wh)."""
+
+    transaction_id: int
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    started_at: datetime
+    meter_start_wh: float
+    reservation_id: int | None = None
+    stopped_at: datetime | None = None
+    meter_stop_wh: float | None = None
+    stop_reason: str | None = None
+    stop_id_tag: str | None = None
+    closed_by: str | None = None
+    # Latest register reading by the charger's clock (not by arrival order).
+    last_register_wh: float | None = None
+    last_register_at: datetime | None = None
+    # Per hour (ISO start of the hour): the latest register reading within it, for
+    # hourly statistics that follow the charger's clock.
+    hourly_register_wh: dict[str, float] = field(default_factory=dict)
+    anomalies: list[str] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the session is still going on."""
+        return self.stopped_at is None
+
+    @property
+    def meter_now_wh(self) -> float:
+        """The register at the stop, or the latest reading while charging."""
+        if self.meter_stop_wh is not None:
+            return self.meter_stop_wh
+        if self.last_register_wh is not None:
+            return self.last_register_wh
+        return self.meter_start_wh
+
+    @property
+    def energy_kwh(self) -> float:
+        """Energy delivered so far (or in all, once stopped), never negative."""
+        return round(max(0.0, self.meter_now_wh - self.meter_start_wh) / 1000, 6)
+
+    def duration_seconds(self, now: datetime | None = None) -> float:
+        """How long the session ran (or has been running)."""
+        end = self.stopped_at or now or utcnow()
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    def observe_register(self, at: datetime, register_wh: float, jump_limit_wh: float) -> None:
+        """Take one energy register reading; implausible ones are flagged, not used."""
+        latest = self.last_register_wh if self.last_register_wh is not None else self.meter_start_wh
+        is_newest = self.last_register_at is None or at >= self.last_register_at
+        if is_newest and register_wh < latest:
+            self.flag(f"register went backwards from {latest:g} Wh to {register_wh:g} Wh at {at}")
+            return
+        if is_newest and register_wh - latest > jump_limit_wh:
+            self.flag(f"register jumped by {register_wh - latest:g} Wh at {at}")
+        hour = _hour(at)
+        previous = self.hourly_register_wh.get(hour)
+        self.hourly_register_wh[hour] = (
+            register_wh if previous is None else max(previous, register_wh)
+        )
+        if is_newest:
+            self.last_register_wh = register_wh
+            self.last_register_at = at
+
+    def flag(self, anomaly: str) -> None:
+        """Record something implausible about this session (kept in the ledger)."""
+        if anomaly not in self.anomalies:
+            self.anomalies.append(anomaly)
+
+    def hourly_energy_kwh(self) -> dict[str, float]:
+        """The session's energy split into the hours it was charged in (sums to the total)."""
+        if self.stopped_at is None or self.meter_stop_wh is None:
+            return {}
+        buckets: dict[str, float] = {}
+        previous = self.meter_start_wh
+        for hour in sorted(self.hourly_register_wh):
+            reading = min(self.hourly_register_wh[hour], self.meter_stop_wh)
+            buckets[hour] = (reading - previous) / 1000
+            previous = max(previous, reading)
+        stop_hour = _hour(self.stopped_at)
+        buckets[stop_hour] = buckets.get(stop_hour, 0.0) + (self.meter_stop_wh - previous) / 1000
+        return {hour: round(kwh, 6) for hour, kwh in buckets.items() if kwh > 0}
+
+    def record(self) -> dict[str, Any]:
+        """The session as a flat record (events, ledger, CSV, action responses)."""
+        return {
+            "transaction_id": self.transaction_id,
+            "charge_point_id": self.charge_point_id,
+            "connector_id": self.connector_id,
+            "id_tag": self.id_tag,
+            "started_at": self.started_at.isoformat(),
+            "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "meter_start_wh": self.meter_start_wh,
+            "meter_stop_wh": self.meter_stop_wh,
+            "energy_kwh": self.energy_kwh,
+            "duration_s": round(self.duration_seconds(), 3),
+            "stop_reason": self.stop_reason,
+            "stop_id_tag": self.stop_id_tag,
+            "closed_by": self.closed_by,
+            "anomalies": list(self.anomalies),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialize everything, for persistence."""
+        data = asdict(self)
+        for name in ("started_at", "stopped_at", "last_register_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transaction:
+        """Rebuild a transaction saved with `to_dict`."""
+        data = dict(data)
+        for name in ("started_at", "stopped_at", "last_register_at"):
+            data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
+        return cls(**data)
+
+
+@dataclass(slots=True)
+class TransactionBook:
+    """The open transactions of a central system and its transaction id counter."""
+
+    next_id: int = 1
+    open: dict[int, Transaction] = field(default_factory=dict)
+
+    def allocate(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        id_tag: str,
+        started_at: datetime,
+        meter_start_wh: float,
+        reservation_id: int | None = None,
+    ) -> Transaction:
+        """Open a transaction with a new id, unique for this central system's lifetime."""
+        transaction = Transaction(
+            transaction_id=self.next_id,
+            charge_point_id=charge_point_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            started_at=started_at,
+            meter_start_wh=meter_start_wh,
+            reservation_id=reservation_id,
+        )
+        self.next_id += 1
+        self.open[transaction.transaction_id] = transaction
+        return transaction
+
+    def find_resent(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        id_tag: str,
+        started_at: datetime,
+        meter_start_wh: float,
+    ) -> Transaction | None:
+        """The open transaction a repeated StartTransaction (our reply was lost) refers to."""
+        for transaction in self.open.values():
+            if (
+                transaction.charge_point_id == charge_point_id
+                and transaction.connector_id == connector_id
+                and transaction.id_tag == id_tag
+                and transaction.started_at == started_at
+                and transaction.meter_start_wh == meter_start_wh
+            ):
+                return transaction
+        return None
+
+    def open_on(self, charge_point_id: str, connector_id: int | None = None) -> list[Transaction]:
+        """Open transactions of a charge point (or of one of its connectors)."""
+        return [
+            transaction
+            for transaction in self.open.values()
+            if transaction.charge_point_id == charge_point_id
+            and (connector_id is None or transaction.connector_id == connector_id)
+        ]
+
+    def close(
+        self,
+        transaction: Transaction,
+        *,
+        stopped_at: datetime,
+        meter_stop_wh: float,
+        reason: str,
+        closed_by: str,
+        stop_id_tag: str | None = None,
+    ) -> None:
+        """End a session with its final reading; it leaves the book (the ledger keeps it)."""
+        if meter_stop_wh < transaction.meter_start_wh:
+            transaction.flag(
+                f"meterStop {meter_stop_wh:g} Wh is lower than meterStart "
+                f"{transaction.meter_start_wh:g} Wh"
+            )
+        transaction.stopped_at = max(stopped_at, transaction.started_at)
+        transaction.meter_stop_wh = meter_stop_wh
+        transaction.stop_reason = reason
+        transaction.closed_by = closed_by
+        transaction.stop_id_tag = stop_id_tag
+        self.open.pop(transaction.transaction_id, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialize the counter and the open transactions."""
+        return {"next_id": self.next_id, "open": [t.to_dict() for t in self.open.values()]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransactionBook:
+        """Rebuild the book as it was saved."""
+        transactions = [Transaction.from_dict(item) for item in data.get("open", [])]
+        return cls(
+            next_id=data.get("next_id", 1),
+            open={t.transaction_id: t for t in transactions},
+        )

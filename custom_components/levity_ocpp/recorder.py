@@ -1,0 +1,100 @@
+"""What the recorder keeps of sessions: events, and energy statistics per id tag."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfEnergy
+from homeassistant.core import HomeAssistant
+from homeassistant.util import slugify
+from homeassistant.util.unit_conversion import EnergyConverter
+
+from .const import DOMAIN
+from .csms.transactions import Transaction
+
+EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
+EVENT_SESSION_STOPPED = f"{DOMAIN}_session_stopped"
+
+
+def session_event_data(transaction: Transaction, device_id: str | None) -> dict[str, Any]:
+    """The event payload: the full session record plus the HA device it belongs to."""
+    return {**transaction.record(), "device_id": device_id}
+
+
+def energy_statistic_id(id_tag: str) -> str:
+    """The external statistic of one id tag (a resident's card): `levity_ocpp:energy_<slug>`."""
+    return f"{DOMAIN}:energy_{slugify(id_tag) or 'unknown'}"
+
+
+class IdTagStatistics:
+    """Hourly kWh per id tag as external long-term statistics (never purged).
+
+    A late session (a charger that was offline) lands in past hours, so the sums
+    of every later hour move too: the hours of each statistic are kept in memory,
+    loaded once from the database, and rewritten from the first changed hour on.
+    """
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Write statistics through this HA instance's recorder."""
+        self._hass = hass
+        self._hours: dict[str, dict[datetime, float]] = {}
+        self._lock = asyncio.Lock()
+
+    async def async_add_session(self, transaction: Transaction) -> None:
+        """Add a finished session's energy to its id tag's hourly statistics."""
+        hourly = transaction.hourly_energy_kwh()
+        if not hourly:
+            return
+        statistic_id = energy_statistic_id(transaction.id_tag)
+        async with self._lock:
+            hours = await self._async_hours(statistic_id)
+            for hour, kwh in hourly.items():
+                start = datetime.fromisoformat(hour).astimezone(UTC)
+                hours[start] = round(hours.get(start, 0.0) + kwh, 6)
+            first_changed = min(datetime.fromisoformat(h).astimezone(UTC) for h in hourly)
+            total = 0.0
+            rows: list[StatisticData] = []
+            for start in sorted(hours):
+                total = round(total + hours[start], 6)
+                if start >= first_changed:
+                    rows.append(StatisticData(start=start, state=hours[start], sum=total))
+            metadata = StatisticMetaData(
+                mean_type=StatisticMeanType.NONE,
+                has_sum=True,
+                name=f"EV charging {transaction.id_tag}",
+                source=DOMAIN,
+                statistic_id=statistic_id,
+                unit_class=EnergyConverter.UNIT_CLASS,
+                unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            )
+            async_add_external_statistics(self._hass, metadata, rows)
+
+    async def _async_hours(self, statistic_id: str) -> dict[datetime, float]:
+        if (hours := self._hours.get(statistic_id)) is None:
+            rows = await get_instance(self._hass).async_add_executor_job(
+                statistics_during_period,
+                self._hass,
+                datetime.fromtimestamp(0, UTC),
+                None,
+                {statistic_id},
+                "hour",
+                None,
+                {"state"},
+            )
+            hours = self._hours[statistic_id] = {
+                datetime.fromtimestamp(row["start"], UTC): row.get("state") or 0.0
+                for row in rows.get(statistic_id, [])
+            }
+        return hours

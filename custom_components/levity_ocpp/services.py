@@ -1,0 +1,182 @@
+"""Actions: read and export the session ledger."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .central import LevityConfigEntry, charge_point_identifier, connector_identifier
+from .const import DOMAIN
+
+SERVICE_GET_SESSIONS = "get_sessions"
+SERVICE_EXPORT_SESSIONS = "export_sessions"
+
+ATTR_CONNECTOR_ID = "connector_id"
+ATTR_ID_TAG = "id_tag"
+ATTR_START = "start"
+ATTR_END = "end"
+ATTR_PATH = "path"
+
+CSV_COLUMNS = (
+    "transaction_id",
+    "charge_point_id",
+    "connector_id",
+    "id_tag",
+    "started_at",
+    "stopped_at",
+    "meter_start_wh",
+    "meter_stop_wh",
+    "energy_kwh",
+    "duration_s",
+    "stop_reason",
+    "stop_id_tag",
+    "closed_by",
+    "anomalies",
+)
+
+FILTERS = {
+    vol.Optional(ATTR_DEVICE_ID): cv.string,
+    vol.Optional(ATTR_CONNECTOR_ID): vol.All(vol.Coerce(int), vol.Range(min=1)),
+    vol.Optional(ATTR_ID_TAG): cv.string,
+    vol.Optional(ATTR_START): cv.datetime,
+    vol.Optional(ATTR_END): cv.datetime,
+}
+GET_SESSIONS_SCHEMA = vol.Schema(FILTERS)
+EXPORT_SESSIONS_SCHEMA = vol.Schema({vol.Required(ATTR_PATH): cv.string, **FILTERS})
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Times typed without a zone are in HA's time zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+def _loaded_entries(hass: HomeAssistant) -> list[LevityConfigEntry]:
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    ]
+
+
+def _device_filter(
+    hass: HomeAssistant, device_id: str
+) -> tuple[LevityConfigEntry, str, int | None]:
+    """Which central system, charge point (and connector, for a connector device)."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for entry in _loaded_entries(hass):
+            for charge_point in entry.runtime_data.charge_points.values():
+                if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
+                    return entry, charge_point.id, None
+                for cid in charge_point.connector_ids:
+                    identifier = connector_identifier(entry.entry_id, charge_point.id, cid)
+                    if identifier in device.identifiers:
+                        return entry, charge_point.id, cid
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_device",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+def find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Completed sessions matching the filters, oldest first."""
+    entries = _loaded_entries(hass)
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    charge_point_id: str | None = None
+    connector_id: int | None = data.get(ATTR_CONNECTOR_ID)
+    if device_id := data.get(ATTR_DEVICE_ID):
+        entry, charge_point_id, device_connector = _device_filter(hass, device_id)
+        entries = [entry]
+        connector_id = device_connector or connector_id
+    start, end = _aware(data.get(ATTR_START)), _aware(data.get(ATTR_END))
+    if start and end and end < start:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="end_before_start")
+    id_tag = data.get(ATTR_ID_TAG)
+    sessions = []
+    for entry in entries:
+        for session in entry.runtime_data.sessions.ledger:
+            started_at = datetime.fromisoformat(session["started_at"])
+            if (
+                (charge_point_id is None or session["charge_point_id"] == charge_point_id)
+                and (connector_id is None or session["connector_id"] == connector_id)
+                and (id_tag is None or session["id_tag"] == id_tag)
+                and (start is None or started_at >= start)
+                and (end is None or started_at < end)
+            ):
+                sessions.append(session)
+    return sorted(sessions, key=lambda session: session["started_at"])
+
+
+def _write_csv(path: Path, sessions: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for session in sessions:
+            writer.writerow({**session, "anomalies": "; ".join(session.get("anomalies", []))})
+
+
+async def _async_get_sessions(call: ServiceCall) -> ServiceResponse:
+    return {"sessions": find_sessions(call.hass, dict(call.data))}
+
+
+async def _async_export_sessions(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    path = Path(call.data[ATTR_PATH])
+    if not path.is_absolute():
+        path = Path(hass.config.path(str(path)))
+    if not hass.config.is_allowed_path(str(path)):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="path_not_allowed",
+            translation_placeholders={"path": str(path)},
+        )
+    sessions = find_sessions(hass, dict(call.data))
+    try:
+        await hass.async_add_executor_job(_write_csv, path, sessions)
+    except OSError as error:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_failed",
+            translation_placeholders={"path": str(path), "error": str(error)},
+        ) from error
+    return {"path": str(path), "sessions": len(sessions)}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions once, for all central systems."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_SESSIONS,
+        _async_get_sessions,
+        schema=GET_SESSIONS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXPORT_SESSIONS,
+        _async_export_sessions,
+        schema=EXPORT_SESSIONS_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
