@@ -213,14 +213,14 @@ async def test_export_refuses_paths_outside_allowlist(
     assert error.value.translation_key == "path_not_allowed"
 
 
-async def test_restart_mid_session_loses_nothing(
+async def test_reload_mid_session_loses_nothing(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
     async with connect("/CP1") as cp:
         await cp.boot()
         tx = await start(cp)
         await meter(cp, tx, sample(10, 1_001_840))
-    # HA restarts: everything in memory is rebuilt from storage.
+    # Reloading rebuilds everything in memory from storage.
     assert await hass.config_entries.async_reload(setup_integration.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.cp1_session_energy").state == STATE_UNAVAILABLE

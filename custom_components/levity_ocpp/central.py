@@ -73,9 +73,10 @@ class LevityCentral(CentralSystemHooks):
         """Register the devices of charge points known from before the restart."""
         for charge_point in self.charge_points.values():
             self._update_device(charge_point)
+            charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
             for connector_id in charge_point.connector_ids:
                 self._ensure_connector_device(charge_point, connector_id)
-            charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
+                charge_point.add_listener(connector_id, self.store.schedule_save)
 
     def device_info(
         self, charge_point: ChargePoint, connector_id: int = CHARGE_POINT_CONNECTOR

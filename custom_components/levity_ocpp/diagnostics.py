@@ -13,7 +13,15 @@ from .central import LevityConfigEntry, charge_point_identifier
 from .csms.model import ChargePoint
 from .store import charge_point_to_dict
 
-TO_REDACT = {"iccid", "imsi", "serial_number", "meter_serial_number", "remote_address"}
+TO_REDACT = {
+    "iccid",
+    "imsi",
+    "serial_number",
+    "meter_serial_number",
+    "remote_address",
+    "id_tag",
+    "stop_id_tag",
+}
 # Configuration keys whose values are secrets (1.6 security profiles and vendor keys).
 SECRET_KEY = re.compile(r"(?i)(authorizationkey|password|secret|token|apn.*pass)")
 # Id tags are personal (an RFID card of a resident): hide them in the frame log.
@@ -32,6 +40,15 @@ def charge_point_diagnostics(charge_point: ChargePoint) -> dict[str, Any]:
         for key, item in data["configuration"].items()
     }
     data["connected"] = charge_point.connected
+    data["anomalies"] = [
+        {"time": anomaly.time.isoformat(), "description": anomaly.description}
+        for anomaly in charge_point.anomalies
+    ]
+    data["open_transactions"] = [
+        connector.transaction.record()
+        for connector in charge_point.connectors.values()
+        if connector.transaction is not None
+    ]
     data["frames"] = [
         {
             "time": frame.time.isoformat(),

@@ -109,7 +109,6 @@ class CentralSystem:
             subprotocols=list(SUPPORTED_SUBPROTOCOLS),
             process_request=self._check_request,
             max_size=MAX_FRAME_BYTES,
-            logger=_LOGGER,
         )
         _LOGGER.info("OCPP central system listening on %s:%s", self.host, self.bound_port)
 

@@ -1,0 +1,77 @@
+"""HA restarts mid-session: a new `hass` on the same storage picks the session up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.v16.enums import ChargePointStatus
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+
+from custom_components.levity_ocpp.const import DOMAIN
+from homeassistant import loader
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+
+from .client import connect_charge_point
+from .conftest import Connect
+from .test_sessions import meter, sample, stamp, start, stop
+
+
+async def test_new_instance_continues_the_session(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+    async_test_recorder: Any,
+    hass_storage: dict[str, Any],
+) -> None:
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.charging)
+        tx = await start(cp)
+        await meter(cp, tx, sample(10, 1_001_840))
+        await hass.async_block_till_done()
+    # HA stops (the shutdown writes pending saves), then a new instance starts.
+    await hass.async_stop()
+    assert f"{DOMAIN}.{setup_integration.entry_id}.transactions" in hass_storage
+
+    async with (
+        async_test_home_assistant(config_dir=hass.config.config_dir) as hass2,
+        async_test_recorder(hass2),
+    ):
+        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=setup_integration.entry_id,
+            data=dict(setup_integration.data),
+            options=dict(setup_integration.options),
+        )
+        entry.add_to_hass(hass2)
+        assert await hass2.config_entries.async_setup(entry.entry_id)
+        await hass2.async_block_till_done()
+        # Known before the charger reconnects, with the session's last values.
+        assert hass2.states.get("sensor.cp1_session_energy").state == STATE_UNAVAILABLE
+        port = entry.runtime_data.central_system.bound_port
+        async with connect_charge_point(port, "/CP1") as cp:
+            await cp.status(1, ChargePointStatus.charging)
+            await hass2.async_block_till_done()
+            assert hass2.states.get("sensor.cp1_session_energy").state == "1.84"
+            assert hass2.states.get("sensor.cp1_energy").state == "1001.84"
+            await meter(cp, tx, sample(20, 1_003_680))
+            await stop(cp, tx, 1_005_000, 30)
+            await hass2.async_block_till_done()
+            assert hass2.states.get("sensor.cp1_session_energy").state == "5.0"
+        response = await hass2.services.async_call(
+            DOMAIN, "get_sessions", {}, blocking=True, return_response=True
+        )
+        assert response is not None
+        (session,) = response["sessions"]
+        assert session["transaction_id"] == tx
+        assert session["energy_kwh"] == pytest.approx(5.0)
+        assert session["anomalies"] == []
+        async with connect_charge_point(port, "/CP1") as cp:
+            assert await start(cp, 1_005_000, timestamp=stamp(40)) == tx + 1
+        await hass2.async_stop(force=True)
