@@ -8,8 +8,9 @@ import contextlib
 import json
 from typing import Any
 
-from ocpp.v16 import ChargePoint, call
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action, ChargePointErrorCode, ChargePointStatus, RegistrationStatus
 from websockets.asyncio.client import ClientConnection, connect
 
 
@@ -43,7 +44,7 @@ class TestChargePoint(ChargePoint):
             suppress=False,
         )
 
-    async def raw(self, frame: str | list[Any], timeout: float = 5) -> list[Any]:
+    async def raw(self, frame: str | list[Any], timeout: float = 5) -> list[Any]:  # noqa: ASYNC109
         """Send a raw frame and return the next frame the central system sends.
 
         Only for use while the library's reader is not running (`start=False`).
@@ -61,13 +62,15 @@ async def connect_charge_point(
     subprotocols: list[str] | None = None,
     start: bool = True,
     answer_configuration: bool = True,
+    charge_point_class: type[TestChargePoint] | None = None,
 ) -> AsyncIterator[TestChargePoint]:
     """Open a WebSocket as a charge point; `start` runs the library's reader loop."""
     offered = ["ocpp1.6"] if subprotocols is None else subprotocols
     async with connect(
         f"ws://127.0.0.1:{port}{path}", subprotocols=offered or None, open_timeout=5
     ) as websocket:
-        charge_point = TestChargePoint(path.rstrip("/").rsplit("/", 1)[-1], websocket, 5)
+        cls = charge_point_class or TestChargePoint
+        charge_point = cls(path.rstrip("/").rsplit("/", 1)[-1], websocket, 5)
         task = asyncio.create_task(charge_point.start()) if start else None
         try:
             yield charge_point
@@ -76,3 +79,52 @@ async def connect_charge_point(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+DEFAULT_CONFIGURATION: list[dict[str, Any]] = [
+    {"key": "AuthorizationKey", "readonly": False, "value": "0123456789abcdef"},
+    {"key": "NumberOfConnectors", "readonly": True, "value": "2"},
+    {"key": "HeartbeatInterval", "readonly": False, "value": "60"},
+]
+
+
+class ConfiguredChargePoint(TestChargePoint):
+    """A charge point that answers GetConfiguration, as real chargers do.
+
+    `boot()` returns once the central system's GetConfiguration (sent after an
+    accepted boot) has been answered, so no exchange is left half-done when a
+    test disconnects.
+    """
+
+    __test__ = False
+
+    configuration_keys: list[dict[str, Any]] = DEFAULT_CONFIGURATION
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Track the central system's configuration requests."""
+        super().__init__(*args, **kwargs)
+        self.configuration_answered = asyncio.Event()
+        self.configuration_requests: list[list[str] | None] = []
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, key: list[str] | None = None) -> call_result.GetConfiguration:
+        """Return the configured keys (all of them, or the ones asked for)."""
+        self.configuration_requests.append(key)
+        items = [item for item in self.configuration_keys if not key or item["key"] in key]
+        known = {item["key"] for item in items}
+        return call_result.GetConfiguration(
+            configuration_key=items, unknown_key=[k for k in key or [] if k not in known] or None
+        )
+
+    @after(Action.get_configuration)
+    def after_get_configuration(self, key: list[str] | None = None) -> None:
+        """The answer is on the wire."""
+        self.configuration_answered.set()
+
+    async def boot(self, **fields: Any) -> Any:
+        """Boot, then wait until the configuration request that follows was answered."""
+        self.configuration_answered.clear()
+        reply = await super().boot(**fields)
+        if reply.status == RegistrationStatus.accepted:
+            await asyncio.wait_for(self.configuration_answered.wait(), 5)
+        return reply

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import Callable
 import contextlib
 
+from homeassistant.components.recorder import Recorder
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.levity_ocpp  # noqa: F401 - HA must be able to find the integration
 from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, DOMAIN
-from homeassistant.components.recorder import Recorder
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
 
 from .client import TestChargePoint, connect_charge_point
 
@@ -60,6 +61,25 @@ type Connect = Callable[..., contextlib.AbstractAsyncContextManager[TestChargePo
 
 
 @pytest.fixture
-async def connect(port: int) -> AsyncIterator[Connect]:
+def connect(port: int) -> Connect:
     """Connect OCPP 1.6 test charge points to the central system under test."""
-    yield lambda path="/CP1", **kwargs: connect_charge_point(port, path, **kwargs)
+    return lambda path="/CP1", **kwargs: connect_charge_point(port, path, **kwargs)
+
+
+def listening_port(entry: MockConfigEntry) -> int:
+    """The port a loaded entry's central system listens on (it changes on reload: port 0)."""
+    port = entry.runtime_data.central_system.bound_port
+    assert port
+    return port
+
+
+async def async_wait_until(
+    hass: HomeAssistant, condition: Callable[[], object], within: float = 5.0
+) -> None:
+    """Wait (bounded) until `condition()` is true, letting HA and the sockets run meanwhile."""
+    async with asyncio.timeout(within):
+        while True:
+            await hass.async_block_till_done()
+            if condition():
+                return
+            await asyncio.sleep(0.01)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant import loader
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
 from ocpp.v16.enums import ChargePointStatus
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -12,9 +15,6 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.levity_ocpp.const import DOMAIN
-from homeassistant import loader
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
 
 from .client import connect_charge_point
 from .conftest import Connect
