@@ -8,7 +8,12 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .central import LevityCentral, LevityConfigEntry
+from .central import (
+    LevityCentral,
+    LevityConfigEntry,
+    charge_point_identifier,
+    connector_identifier,
+)
 from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_METER_JUMP_LIMIT,
@@ -93,13 +98,21 @@ async def async_remove_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> N
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: LevityConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user remove a charge point that is not connected (it comes back if it does)."""
+    """Let the user remove a charge point that is not connected (it comes back if it does).
+
+    A connector's device goes with its charge point, not on its own.
+    """
     central = entry.runtime_data
     for charge_point in list(central.charge_points.values()):
-        identifier = (DOMAIN, f"{entry.entry_id}_{charge_point.id}")
-        if identifier in device.identifiers:
+        if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
             if charge_point.connected:
                 return False
             del central.charge_points[charge_point.id]
             central.store.schedule_save()
+            return True
+        if any(
+            connector_identifier(entry.entry_id, charge_point.id, cid) in device.identifiers
+            for cid in charge_point.connector_ids
+        ):
+            return False
     return True

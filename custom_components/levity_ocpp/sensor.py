@@ -102,130 +102,107 @@ VOLTAGE = Measurand.voltage.value
 PHASES = ("L1", "L2", "L3")
 
 
+# Measured quantities: (key, measurand, device class, unit, display precision).
+_QUANTITIES: tuple[tuple[str, str, SensorDeviceClass, str, int | None], ...] = (
+    ("power", POWER, SensorDeviceClass.POWER, UnitOfPower.WATT, 0),
+    ("current", CURRENT, SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE, 1),
+    ("voltage", VOLTAGE, SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT, 0),
+    (
+        "current_offered",
+        Measurand.current_offered.value,
+        SensorDeviceClass.CURRENT,
+        UnitOfElectricCurrent.AMPERE,
+        1,
+    ),
+    ("soc", Measurand.soc.value, SensorDeviceClass.BATTERY, PERCENTAGE, None),
+    (
+        "temperature",
+        Measurand.temperature.value,
+        SensorDeviceClass.TEMPERATURE,
+        UnitOfTemperature.CELSIUS,
+        None,
+    ),
+)
+# Quantities with per-phase sensors; power adds up over phases, the others average.
+_PHASED = {"power": POWER, "current": CURRENT, "voltage": VOLTAGE}
+
+
+def _measurement(
+    key: str,
+    translation_key: str,
+    scope: Scope,
+    device_class: SensorDeviceClass,
+    unit: str,
+    exists_fn: ExistsFn,
+    value_fn: ValueFn,
+    **extra: object,
+) -> LevitySensorDescription:
+    return LevitySensorDescription(
+        key=key,
+        translation_key=translation_key,
+        scope=scope,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        state_class=SensorStateClass.MEASUREMENT,
+        exists_fn=exists_fn,
+        value_fn=value_fn,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _aggregate(key: str, measurand: str) -> ValueFn:
+    combine = phase_total if key == "power" else phase_average
+    return lambda _, connector: combine(_values(connector), measurand)
+
+
 def _meter_sensors(scope: Scope, prefix: str) -> tuple[LevitySensorDescription, ...]:
     """Meter sensors of a connector, or (prefix "main_meter_") of the charger's main meter."""
-    phased: list[LevitySensorDescription] = []
-    for phase in PHASES:
-        line_to_neutral = f"{phase}-N"
-        phased += [
-            LevitySensorDescription(
-                key=f"power_{phase.lower()}",
-                translation_key=f"{prefix}power_phase",
-                translation_placeholders={"phase": phase},
-                scope=scope,
-                device_class=SensorDeviceClass.POWER,
-                native_unit_of_measurement=UnitOfPower.WATT,
-                state_class=SensorStateClass.MEASUREMENT,
-                entity_registry_enabled_default=False,
-                exists_fn=_reports(POWER, (phase, line_to_neutral)),
-                value_fn=_phase_value(POWER, (phase, line_to_neutral)),
-            ),
-            LevitySensorDescription(
-                key=f"current_{phase.lower()}",
-                translation_key=f"{prefix}current_phase",
-                translation_placeholders={"phase": phase},
-                scope=scope,
-                device_class=SensorDeviceClass.CURRENT,
-                native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-                state_class=SensorStateClass.MEASUREMENT,
-                entity_registry_enabled_default=False,
-                exists_fn=_reports(CURRENT, (phase, line_to_neutral)),
-                value_fn=_phase_value(CURRENT, (phase, line_to_neutral)),
-            ),
-            LevitySensorDescription(
-                key=f"voltage_{phase.lower()}",
-                translation_key=f"{prefix}voltage_phase",
-                translation_placeholders={"phase": phase},
-                scope=scope,
-                device_class=SensorDeviceClass.VOLTAGE,
-                native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-                state_class=SensorStateClass.MEASUREMENT,
-                entity_registry_enabled_default=False,
-                exists_fn=_reports(VOLTAGE, (line_to_neutral, phase)),
-                value_fn=_phase_value(VOLTAGE, (line_to_neutral, phase)),
-            ),
-        ]
-    return (
-        LevitySensorDescription(
-            key="energy",
-            translation_key=f"{prefix}energy",
-            scope=scope,
-            device_class=SensorDeviceClass.ENERGY,
-            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            # Only ever the register: interval or session values would break the
-            # Energy dashboard's sums.
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            suggested_display_precision=3,
-            exists_fn=lambda _, c: c.energy_register_kwh is not None,
-            value_fn=lambda _, c: c.energy_register_kwh,
-        ),
-        LevitySensorDescription(
-            key="power",
-            translation_key=f"{prefix}power",
-            scope=scope,
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.WATT,
-            state_class=SensorStateClass.MEASUREMENT,
-            suggested_display_precision=0,
-            exists_fn=_reports(POWER),
-            value_fn=lambda _, c: phase_total(_values(c), POWER),
-        ),
-        LevitySensorDescription(
-            key="current",
-            translation_key=f"{prefix}current",
-            scope=scope,
-            device_class=SensorDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            state_class=SensorStateClass.MEASUREMENT,
-            suggested_display_precision=1,
-            exists_fn=_reports(CURRENT),
-            value_fn=lambda _, c: phase_average(_values(c), CURRENT),
-        ),
-        LevitySensorDescription(
-            key="voltage",
-            translation_key=f"{prefix}voltage",
-            scope=scope,
-            device_class=SensorDeviceClass.VOLTAGE,
-            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-            state_class=SensorStateClass.MEASUREMENT,
-            suggested_display_precision=0,
-            exists_fn=_reports(VOLTAGE),
-            value_fn=lambda _, c: phase_average(_values(c), VOLTAGE),
-        ),
-        LevitySensorDescription(
-            key="current_offered",
-            translation_key=f"{prefix}current_offered",
-            scope=scope,
-            device_class=SensorDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            state_class=SensorStateClass.MEASUREMENT,
-            suggested_display_precision=1,
-            exists_fn=_reports(Measurand.current_offered.value),
-            value_fn=lambda _, c: phase_average(_values(c), Measurand.current_offered.value),
-        ),
-        LevitySensorDescription(
-            key="soc",
-            translation_key=f"{prefix}soc",
-            scope=scope,
-            device_class=SensorDeviceClass.BATTERY,
-            native_unit_of_measurement=PERCENTAGE,
-            state_class=SensorStateClass.MEASUREMENT,
-            exists_fn=_reports(Measurand.soc.value),
-            value_fn=lambda _, c: phase_average(_values(c), Measurand.soc.value),
-        ),
-        LevitySensorDescription(
-            key="temperature",
-            translation_key=f"{prefix}temperature",
-            scope=scope,
-            device_class=SensorDeviceClass.TEMPERATURE,
-            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-            state_class=SensorStateClass.MEASUREMENT,
-            entity_category=EntityCategory.DIAGNOSTIC,
-            exists_fn=_reports(Measurand.temperature.value),
-            value_fn=lambda _, c: phase_average(_values(c), Measurand.temperature.value),
-        ),
-        *phased,
+    energy = LevitySensorDescription(
+        key="energy",
+        translation_key=f"{prefix}energy",
+        scope=scope,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        # Only ever the register: interval or session values would break the
+        # Energy dashboard's sums.
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        exists_fn=lambda _, c: c.energy_register_kwh is not None,
+        value_fn=lambda _, c: c.energy_register_kwh,
     )
+    totals = [
+        _measurement(
+            key,
+            f"{prefix}{key}",
+            scope,
+            device_class,
+            unit,
+            _reports(measurand),
+            _aggregate(key, measurand),
+            suggested_display_precision=precision,
+            entity_category=EntityCategory.DIAGNOSTIC if key == "temperature" else None,
+        )
+        for key, measurand, device_class, unit, precision in _QUANTITIES
+    ]
+    phases = [
+        _measurement(
+            f"{key}_{phase.lower()}",
+            f"{prefix}{key}_phase",
+            scope,
+            device_class,
+            unit,
+            _reports(_PHASED[key], (phase, f"{phase}-N")),
+            _phase_value(
+                _PHASED[key], (f"{phase}-N", phase) if key == "voltage" else (phase, f"{phase}-N")
+            ),
+            translation_placeholders={"phase": phase},
+            entity_registry_enabled_default=False,
+        )
+        for key, _, device_class, unit, _ in _QUANTITIES
+        if key in _PHASED
+        for phase in PHASES
+    ]
+    return (energy, *totals, *phases)
 
 
 def _session_energy(connector: Connector) -> float | None:
