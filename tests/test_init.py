@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .conftest import Connect
 
@@ -16,9 +15,7 @@ async def test_boot_creates_device_and_entities(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
     async with connect("/CP1") as cp:
-        reply = await cp.boot(
-            charge_box_serial_number="SN-42", firmware_version="05.653"
-        )
+        reply = await cp.boot(charge_box_serial_number="SN-42", firmware_version="05.653")
         assert reply.status == RegistrationStatus.accepted
         assert reply.interval == 60
         await cp.status(0)
