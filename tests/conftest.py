@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
+import logging
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -16,6 +17,10 @@ import custom_components.levity_ocpp  # noqa: F401 - HA must be able to find the
 from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, DOMAIN
 
 from .client import TestChargePoint, connect_charge_point
+
+# pytest-homeassistant-custom-component turns on SQL statement logging; it buries
+# our own log lines in CI output and costs time.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,9 @@ from .csms.transactions import Transaction
 from .recorder import (
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
+    EVENT_SESSION_UPDATED,
     IdTagStatistics,
+    hourly_change,
     session_event_data,
 )
 from .store import ChargePointStore, SessionStore
@@ -147,8 +149,29 @@ class LevityCentral(CentralSystemHooks):
         # Statistics are not worth delaying the charger's answer for.
         self.entry.async_create_background_task(
             self.hass,
-            self.statistics.async_add_session(transaction),
+            self.statistics.async_add_energy(transaction.id_tag, transaction.hourly_energy_kwh()),
             f"{DOMAIN} statistics of transaction {transaction.transaction_id}",
+        )
+
+    async def session_amended(
+        self,
+        charge_point: ChargePoint,
+        transaction: Transaction,
+        previous_hourly_kwh: dict[str, float],
+    ) -> None:
+        """Correct the ledger now, then tell the recorder and fix the statistics."""
+        await self.sessions.async_update_session(transaction)
+        self.hass.bus.async_fire(
+            EVENT_SESSION_UPDATED,
+            session_event_data(transaction, self._device_id(charge_point)),
+        )
+        self.entry.async_create_background_task(
+            self.hass,
+            self.statistics.async_add_energy(
+                transaction.id_tag,
+                hourly_change(transaction.hourly_energy_kwh(), previous_hourly_kwh),
+            ),
+            f"{DOMAIN} statistics of updated transaction {transaction.transaction_id}",
         )
 
     def _announce(self, charge_point: ChargePoint, connector_id: int) -> None:
@@ -194,6 +217,8 @@ class LevityCentral(CentralSystemHooks):
                 translation_placeholders={"connector_id": str(cid)},
             )
             prefix = f"{self.entry.entry_id}_{charge_point.id}_{cid}_"
-            for entity in er.async_entries_for_device(entity_registry, parent.id):
+            for entity in er.async_entries_for_device(
+                entity_registry, parent.id, include_disabled_entities=True
+            ):
                 if entity.unique_id.startswith(prefix):
                     entity_registry.async_update_entity(entity.entity_id, device_id=child.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -24,19 +25,54 @@ TO_REDACT = {
 }
 # Configuration keys whose values are secrets (1.6 security profiles and vendor keys).
 SECRET_KEY = re.compile(r"(?i)(authorizationkey|password|secret|token|apn.*pass)")
-# Id tags are personal (an RFID card of a resident): hide them in the frame log.
-ID_TAG_IN_FRAME = re.compile(r'("(?:idTag|parentIdTag)"\s*:\s*)"[^"]*"')
+# The same personal values as OCPP payload fields; id tags are residents' RFID cards.
+FRAME_FIELDS_TO_REDACT = frozenset(
+    {
+        "idTag",
+        "parentIdTag",
+        "chargeBoxSerialNumber",
+        "chargePointSerialNumber",
+        "meterSerialNumber",
+        "iccid",
+        "imsi",
+    }
+)
+# For frames that are not JSON: the fields above as `"name": "value"`.
+FIELD_IN_BROKEN_FRAME = re.compile(
+    r'("(?:' + "|".join(sorted(FRAME_FIELDS_TO_REDACT)) + r')"\s*:\s*)"[^"]*"'
+)
+REDACTED = "**REDACTED**"
+
+
+def _redact_payload(value: Any) -> Any:
+    """Hide personal fields and secret configuration values anywhere in a payload."""
+    if isinstance(value, list):
+        return [_redact_payload(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    redacted = {
+        key: REDACTED if key in FRAME_FIELDS_TO_REDACT else _redact_payload(item)
+        for key, item in value.items()
+    }
+    # {"key": "AuthorizationKey", "value": ...} in GetConfiguration and ChangeConfiguration.
+    if isinstance(value.get("key"), str) and SECRET_KEY.search(value["key"]) and "value" in value:
+        redacted["value"] = REDACTED
+    return redacted
 
 
 def _redact_frame(text: str) -> str:
-    return ID_TAG_IN_FRAME.sub(r'\1"**REDACTED**"', text)
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', text)
+    return json.dumps(_redact_payload(frame), separators=(",", ":"))
 
 
 def charge_point_diagnostics(charge_point: ChargePoint) -> dict[str, Any]:
     """Everything useful to debug one charger, with personal and secret values hidden."""
     data = charge_point_to_dict(charge_point)
     data["configuration"] = {
-        key: {**item, "value": "**REDACTED**"} if SECRET_KEY.search(key) else item
+        key: {**item, "value": REDACTED} if SECRET_KEY.search(key) else item
         for key, item in data["configuration"].items()
     }
     data["connected"] = charge_point.connected

@@ -9,7 +9,7 @@ from homeassistant.components.logbook import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTR
 from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN
-from .recorder import EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED
+from .recorder import EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED, EVENT_SESSION_UPDATED
 
 
 @callback
@@ -43,5 +43,17 @@ def async_describe_events(
             ),
         }
 
+    @callback
+    def describe_updated(event: Event) -> dict[str, Any]:
+        data = event.data
+        return {
+            LOGBOOK_ENTRY_NAME: data["charge_point_id"],
+            LOGBOOK_ENTRY_MESSAGE: (
+                f"completed charging session {data['transaction_id']} from the charger's "
+                f"late report: {data['energy_kwh']:.3f} kWh for {data['id_tag']}"
+            ),
+        }
+
     async_describe_event(DOMAIN, EVENT_SESSION_STARTED, describe_started)
+    async_describe_event(DOMAIN, EVENT_SESSION_UPDATED, describe_updated)
     async_describe_event(DOMAIN, EVENT_SESSION_STOPPED, describe_stopped)

@@ -40,7 +40,11 @@ def async_setup_dynamic_entities(
                 and description.exists_fn(charge_point, connector)
             ):
                 added.add(key)
-                new.append(entity_cls(central, charge_point, connector_id, description))
+                entity = entity_cls(central, charge_point, connector_id, description)
+                # A removed device takes its entities along; if the charger comes
+                # back they must be added again.
+                entity.async_on_remove(lambda key=key: added.discard(key))
+                new.append(entity)
         if new:
             async_add_entities(new)
 

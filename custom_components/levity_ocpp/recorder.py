@@ -26,6 +26,8 @@ from .csms.transactions import Transaction
 
 EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
 EVENT_SESSION_STOPPED = f"{DOMAIN}_session_stopped"
+# A stopped session completed later (its charger reported late on an orphan).
+EVENT_SESSION_UPDATED = f"{DOMAIN}_session_updated"
 
 
 def session_event_data(transaction: Transaction, device_id: str | None) -> dict[str, Any]:
@@ -36,6 +38,14 @@ def session_event_data(transaction: Transaction, device_id: str | None) -> dict[
 def energy_statistic_id(id_tag: str) -> str:
     """The external statistic of one id tag (a resident's card): `levity_ocpp:energy_<slug>`."""
     return f"{DOMAIN}:energy_{slugify(id_tag) or 'unknown'}"
+
+
+def hourly_change(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    """Return the kWh per hour to add to statistics holding `before` so they hold `after`."""
+    return {
+        hour: round(after.get(hour, 0.0) - before.get(hour, 0.0), 6)
+        for hour in after.keys() | before.keys()
+    }
 
 
 class IdTagStatistics:
@@ -52,17 +62,21 @@ class IdTagStatistics:
         self._hours: dict[str, dict[datetime, float]] = {}
         self._lock = asyncio.Lock()
 
-    async def async_add_session(self, transaction: Transaction) -> None:
-        """Add a finished session's energy to its id tag's hourly statistics."""
-        hourly = transaction.hourly_energy_kwh()
+    async def async_add_energy(self, id_tag: str, hourly_kwh: dict[str, float]) -> None:
+        """Add kWh per hour (ISO hour start; negative to correct) to an id tag's statistics.
+
+        Callers take `hourly_kwh` from the session when it happens: the session may
+        change again before this runs.
+        """
+        hourly = {hour: kwh for hour, kwh in hourly_kwh.items() if kwh}
         if not hourly:
             return
-        statistic_id = energy_statistic_id(transaction.id_tag)
+        statistic_id = energy_statistic_id(id_tag)
         async with self._lock:
             hours = await self._async_hours(statistic_id)
             for hour, kwh in hourly.items():
                 start = datetime.fromisoformat(hour).astimezone(UTC)
-                hours[start] = round(hours.get(start, 0.0) + kwh, 6)
+                hours[start] = max(0.0, round(hours.get(start, 0.0) + kwh, 6))
             first_changed = min(datetime.fromisoformat(h).astimezone(UTC) for h in hourly)
             total = 0.0
             rows: list[StatisticData] = []
@@ -73,7 +87,7 @@ class IdTagStatistics:
             metadata = StatisticMetaData(
                 mean_type=StatisticMeanType.NONE,
                 has_sum=True,
-                name=f"EV charging {transaction.id_tag}",
+                name=f"EV charging {id_tag}",
                 source=DOMAIN,
                 statistic_id=statistic_id,
                 unit_class=EnergyConverter.UNIT_CLASS,

@@ -204,6 +204,17 @@ class SessionStore:
         self.ledger.append(transaction.record())
         await self._ledger_store.async_save({"sessions": self.ledger})
 
+    async def async_update_session(self, transaction: Transaction) -> None:
+        """Replace a session's ledger record with its corrected one and save it now."""
+        record = transaction.record()
+        for index in range(len(self.ledger) - 1, -1, -1):
+            if self.ledger[index].get("transaction_id") == transaction.transaction_id:
+                self.ledger[index] = record
+                break
+        else:
+            self.ledger.append(record)
+        await self._ledger_store.async_save({"sessions": self.ledger})
+
     async def async_remove(self) -> None:
         """Delete both files (the config entry was removed)."""
         await self._book_store.async_remove()

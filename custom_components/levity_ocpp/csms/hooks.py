@@ -36,3 +36,14 @@ class CentralSystemHooks:
 
     async def session_stopped(self, charge_point: ChargePoint, transaction: Transaction) -> None:
         """A session ended: record it durably before the charger is answered."""
+
+    async def session_amended(
+        self,
+        charge_point: ChargePoint,
+        transaction: Transaction,
+        previous_hourly_kwh: dict[str, float],
+    ) -> None:
+        """A stopped session changed (the charger reported late on an orphan): re-record it.
+
+        `previous_hourly_kwh` is what its energy per hour was, to correct statistics.
+        """

@@ -8,12 +8,22 @@ connection keeps going.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 import json
 import logging
+import sys
 from typing import Any, ClassVar
 
 from ocpp.charge_point import ChargePoint as LibraryChargePoint
-from ocpp.exceptions import InternalError, OCPPError, ProtocolError
+from ocpp.exceptions import (
+    InternalError,
+    NotImplementedError as ActionNotImplementedError,
+    NotSupportedError as ActionNotSupportedError,
+    OCPPError,
+    ProtocolError,
+)
 from ocpp.messages import Call, CallError, MessageType, unpack
 
 from .model import ChargePoint, Direction
@@ -60,17 +70,37 @@ def _check_call_shape(message: Call) -> None:
         raise ProtocolError(details={"cause": "Payload must be a JSON object"})
 
 
+class _LibraryLogger(logging.LoggerAdapter[logging.Logger]):
+    """The library logs an OCPPError a handler raised as an ERROR with a traceback.
+
+    Such an error is a charger's bad input, already answered with a CALLERROR: a
+    warning without a traceback says what happened.
+    """
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        if isinstance(error := sys.exception(), OCPPError):
+            self.warning("%s: %s", msg % args if args else msg, error)
+            return
+        super().exception(msg, *args, **kwargs)
+
+
+_LIBRARY_LOGGER = _LibraryLogger(_LOGGER)
+
+
 class FramedChargePoint(LibraryChargePoint):
     """A library ChargePoint that logs every frame and answers every broken CALL."""
 
     # Error codes the library raises that this OCPP version spells differently.
     error_code_spelling: ClassVar[dict[type[OCPPError], type[OCPPError]]] = {}
+    # Every action this OCPP version defines, in either direction.
+    known_actions: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, model: ChargePoint, connection: Any, response_timeout: float) -> None:
         """Bind the protocol handler to the charge point's model and its connection."""
-        super().__init__(model.id, connection, response_timeout, logger=_LOGGER)
+        super().__init__(model.id, connection, response_timeout, logger=_LIBRARY_LOGGER)
         self.model = model
         self.active = True
+        self._owned_tasks: set[asyncio.Task[Any]] = set()
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Route one frame: CALLs to handlers, results to the waiting `call()`."""
@@ -88,6 +118,7 @@ class FramedChargePoint(LibraryChargePoint):
             return
         try:
             _check_call_shape(message)
+            self._check_action_handled(message.action)
             await self._handle_call(message)
         except OCPPError as error:
             _LOGGER.warning("%s: %s rejected: %s", self.id, message.action, error)
@@ -96,6 +127,47 @@ class FramedChargePoint(LibraryChargePoint):
             # A bug of ours must cost the charger one answer, never its connection.
             _LOGGER.exception("%s: error handling %.200s", self.id, raw_msg)
             await self._send_error(_reply_id(message), InternalError())
+
+    def _check_action_handled(self, action: str) -> None:
+        """Refuse actions without a handler with the code OCPP-J §4.2.3 names.
+
+        NotImplemented: the action is unknown; NotSupported: known but not handled
+        here. The library has the two the other way round.
+        """
+        if "_on_action" in self.route_map.get(action, {}):
+            return
+        if action in self.known_actions:
+            raise ActionNotSupportedError(
+                description="Requested Action is recognized but not supported by the receiver",
+                details={"cause": f"{action} is not supported by this central system"},
+            )
+        raise ActionNotImplementedError(
+            description="Requested Action is not known by receiver",
+            details={"cause": f"{action} is not an action of this OCPP version"},
+        )
+
+    @contextmanager
+    def cancelled_on_shutdown(self) -> Iterator[None]:
+        """Let `shutdown` cancel the current task.
+
+        The library runs `@after` handlers in tasks nobody owns; one waiting for a
+        charger that has gone would otherwise linger until its response timeout.
+        """
+        task = asyncio.current_task()
+        assert task is not None  # handlers always run in a task
+        self._owned_tasks.add(task)
+        try:
+            yield
+        finally:
+            self._owned_tasks.discard(task)
+
+    async def shutdown(self) -> None:
+        """Stop handling frames and cancel the work still waiting on this connection."""
+        self.active = False
+        tasks = [task for task in self._owned_tasks if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self, reason: str) -> None:
         """Stop handling this connection's frames and close its socket."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 import logging
 import unicodedata
@@ -13,6 +13,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.server import ServerProtocol
+from websockets.typing import Subprotocol
 
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
@@ -60,6 +62,17 @@ def offered_subprotocols(headers: Headers) -> list[str]:
     ]
 
 
+def select_subprotocol(
+    _protocol: ServerProtocol, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """Pick the first supported subprotocol the charger offers; none if it offers none.
+
+    websockets refuses a client offering no subprotocol when the server has a list;
+    Grizzl-E and other 1.6 chargers offer none and must still be served.
+    """
+    return next((protocol for protocol in offered if protocol in SUPPORTED_SUBPROTOCOLS), None)
+
+
 class CentralSystem:
     """Accepts charge point connections and keeps one live handler per charge point."""
 
@@ -87,6 +100,7 @@ class CentralSystem:
         )
         self.sessions.attach_open_transactions(self.charge_points)
         self._handlers: dict[str, ChargePointV16] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
 
     @property
@@ -106,7 +120,8 @@ class CentralSystem:
             self._serve_connection,
             self.host or None,
             self.port,
-            subprotocols=list(SUPPORTED_SUBPROTOCOLS),
+            subprotocols=[Subprotocol(protocol) for protocol in SUPPORTED_SUBPROTOCOLS],
+            select_subprotocol=select_subprotocol,
             process_request=self._check_request,
             max_size=MAX_FRAME_BYTES,
         )
@@ -119,6 +134,7 @@ class CentralSystem:
         server, self._server = self._server, None
         server.close()
         await server.wait_closed()
+        await asyncio.gather(*self._closing, return_exceptions=True)
         for handler in self._handlers.values():
             handler.active = False
         self._handlers.clear()
@@ -172,9 +188,17 @@ class CentralSystem:
         # sees it is no longer current and leaves the model alone.
         self._handlers[charge_point_id] = handler
         if previous is not None:
-            # The charger reconnected before we noticed its old socket died.
+            # The charger reconnected before we noticed its old socket died. That socket
+            # is often half-open and its close handshake would time out: close it aside
+            # so the new connection is served at once.
             _LOGGER.info("%s reconnected; closing its previous connection", charge_point_id)
-            await previous.close("replaced by a new connection")
+            previous.active = False
+            closing = asyncio.create_task(
+                previous.close("replaced by a new connection"),
+                name=f"levity_ocpp close replaced connection of {charge_point_id}",
+            )
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         model.path = path
         model.subprotocol = connection.subprotocol or OCPP16
         was_connected, model.connected = model.connected, True
@@ -190,6 +214,7 @@ class CentralSystem:
             record.close_reason = "central system stopped"
             raise
         finally:
+            await handler.shutdown()
             record.disconnected_at = utcnow()
             if self._handlers.get(charge_point_id) is handler:
                 del self._handlers[charge_point_id]

@@ -84,7 +84,7 @@ class SessionManager:
         charge_point.notify(connector_id)
         return transaction
 
-    def meter_values(
+    async def meter_values(
         self,
         charge_point: ChargePoint,
         connector_id: int,
@@ -93,7 +93,24 @@ class SessionManager:
     ) -> None:
         """Apply samples to the connector's readings and to the session they belong to."""
         connector = charge_point.connector(connector_id)
+        if (
+            orphan := self._orphan_reported_on(charge_point, connector, transaction_id)
+        ) is not None:
+            await self._complete_orphan(charge_point, orphan, samples)
+            return
         transaction = self._transaction_for_meter_values(charge_point, connector, transaction_id)
+        self._observe(charge_point, connector, samples, transaction)
+        if transaction is not None:
+            self.hooks.transactions_changed()
+        charge_point.notify(connector_id)
+
+    def _observe(
+        self,
+        charge_point: ChargePoint,
+        connector: Connector,
+        samples: list[MeterSample],
+        transaction: Transaction | None,
+    ) -> None:
         new_series = False
         for sample in samples:
             for sampled in sample.values:
@@ -108,10 +125,7 @@ class SessionManager:
                     sample.timestamp, register_kwh * 1000, self.jump_limit_kwh * 1000
                 )
         if new_series:
-            self.hooks.readings_discovered(charge_point, connector_id)
-        if transaction is not None:
-            self.hooks.transactions_changed()
-        charge_point.notify(connector_id)
+            self.hooks.readings_discovered(charge_point, connector.connector_id)
 
     async def stop(
         self,
@@ -124,6 +138,12 @@ class SessionManager:
         samples: list[MeterSample],
     ) -> Transaction | None:
         """Close a session with the charger's final reading; None if it is not ours."""
+        if (orphan := self.book.orphan(charge_point.id, transaction_id)) is not None:
+            # The charger's own stop of a session we closed for it: its word is final.
+            await self._complete_orphan(
+                charge_point, orphan, samples, (stopped_at, meter_stop_wh, reason, id_tag)
+            )
+            return orphan
         transaction = self.book.open.get(transaction_id)
         if transaction is None or transaction.charge_point_id != charge_point.id:
             key = (charge_point.id, transaction_id)
@@ -141,7 +161,7 @@ class SessionManager:
             charge_point.notify()
             return None
         if samples:
-            self.meter_values(charge_point, transaction.connector_id, samples, transaction_id)
+            await self.meter_values(charge_point, transaction.connector_id, samples, transaction_id)
         self.book.close(
             transaction,
             stopped_at=stopped_at,
@@ -186,6 +206,71 @@ class SessionManager:
         await self.hooks.session_stopped(charge_point, transaction)
         await self.hooks.persist_transactions()
         charge_point.notify(transaction.connector_id)
+
+    def _orphan_reported_on(
+        self, charge_point: ChargePoint, connector: Connector, transaction_id: int | None
+    ) -> Transaction | None:
+        if transaction_id is None:
+            return None
+        orphan = self.book.orphan(charge_point.id, transaction_id)
+        if orphan is None or orphan.connector_id != connector.connector_id:
+            return None
+        return orphan
+
+    async def _complete_orphan(
+        self,
+        charge_point: ChargePoint,
+        orphan: Transaction,
+        samples: list[MeterSample],
+        stop: tuple[datetime, float, str | None, str | None] | None = None,
+    ) -> None:
+        """Take the charger's late report on a session we closed for it.
+
+        Queued MeterValues extend the session to its last reading, and a late
+        StopTransaction sets its real end; never past where the connector's next
+        session starts, so no Wh is counted twice.
+        """
+        connector = charge_point.connector(orphan.connector_id)
+        hourly_before = orphan.hourly_energy_kwh()
+        record_before = orphan.record()
+        self._observe(charge_point, connector, samples, orphan)
+        ceiling = self._next_meter_start(connector, orphan)
+        assert orphan.stopped_at is not None
+        assert orphan.meter_stop_wh is not None
+        if stop is not None:
+            stopped_at, meter_stop_wh, reason, id_tag = stop
+            self.book.orphans.pop(orphan.transaction_id, None)
+            orphan.end(stopped_at, meter_stop_wh, reason or Reason.local, CLOSED_BY_CHARGER, id_tag)
+        elif orphan.last_register_wh is not None and orphan.last_register_wh > orphan.meter_stop_wh:
+            assert orphan.last_register_at is not None
+            orphan.meter_stop_wh = orphan.last_register_wh
+            orphan.stopped_at = max(orphan.stopped_at, orphan.last_register_at)
+        if ceiling is not None and orphan.meter_now_wh > ceiling:
+            orphan.flag(
+                f"late reading {orphan.meter_now_wh:g} Wh is past the next session's "
+                f"meterStart {ceiling:g} Wh; capped there"
+            )
+            orphan.meter_stop_wh = ceiling
+        if orphan.record() != record_before:
+            _LOGGER.info(
+                "%s: transaction %s completed from the charger's late report: %.3f kWh",
+                charge_point.id,
+                orphan.transaction_id,
+                orphan.energy_kwh,
+            )
+            await self.hooks.session_amended(charge_point, orphan, hourly_before)
+        await self.hooks.persist_transactions()
+        charge_point.notify(orphan.connector_id)
+
+    @staticmethod
+    def _next_meter_start(connector: Connector, orphan: Transaction) -> float | None:
+        """Where the session after `orphan` on its connector started, if one did."""
+        later = [
+            transaction.meter_start_wh
+            for transaction in (connector.transaction, connector.last_transaction)
+            if transaction is not None and transaction.transaction_id > orphan.transaction_id
+        ]
+        return min(later, default=None)
 
     def _transaction_for_meter_values(
         self, charge_point: ChargePoint, connector: Connector, transaction_id: int | None

@@ -12,6 +12,9 @@ from .model import utcnow
 # closing an orphan the charger abandoned (reboot, or a new start on the connector).
 CLOSED_BY_CHARGER = "charger"
 CLOSED_BY_CENTRAL_SYSTEM = "central_system"
+# How many orphans a central system remembers for late reports; chargers deliver
+# their queue right after reconnecting, so only the latest few ever matter.
+MAX_ORPHANS = 100
 
 
 def _hour(moment: datetime) -> str:
@@ -84,6 +87,26 @@ class Transaction:
             self.last_register_wh = register_wh
             self.last_register_at = at
 
+    def end(
+        self,
+        stopped_at: datetime,
+        meter_stop_wh: float,
+        reason: str,
+        closed_by: str,
+        stop_id_tag: str | None = None,
+    ) -> None:
+        """Set the final reading (again, when the charger reports on an orphan late)."""
+        if meter_stop_wh < self.meter_start_wh:
+            self.flag(
+                f"meterStop {meter_stop_wh:g} Wh is lower than "
+                f"meterStart {self.meter_start_wh:g} Wh"
+            )
+        self.stopped_at = max(stopped_at, self.started_at)
+        self.meter_stop_wh = meter_stop_wh
+        self.stop_reason = reason
+        self.closed_by = closed_by
+        self.stop_id_tag = stop_id_tag
+
     def flag(self, anomaly: str) -> None:
         """Record something implausible about this session (kept in the ledger)."""
         if anomaly not in self.anomalies:
@@ -144,6 +167,10 @@ class TransactionBook:
 
     next_id: int = 1
     open: dict[int, Transaction] = field(default_factory=dict)
+    # Sessions the central system closed for their charger (it rebooted, or started
+    # anew on the connector): the charger may still deliver queued MeterValues and
+    # its StopTransaction for them, which complete the session instead of being lost.
+    orphans: dict[int, Transaction] = field(default_factory=dict)
 
     def allocate(
         self,
@@ -208,27 +235,35 @@ class TransactionBook:
         stop_id_tag: str | None = None,
     ) -> None:
         """End a session with its final reading; it leaves the book (the ledger keeps it)."""
-        if meter_stop_wh < transaction.meter_start_wh:
-            transaction.flag(
-                f"meterStop {meter_stop_wh:g} Wh is lower than meterStart "
-                f"{transaction.meter_start_wh:g} Wh"
-            )
-        transaction.stopped_at = max(stopped_at, transaction.started_at)
-        transaction.meter_stop_wh = meter_stop_wh
-        transaction.stop_reason = reason
-        transaction.closed_by = closed_by
-        transaction.stop_id_tag = stop_id_tag
+        transaction.end(stopped_at, meter_stop_wh, reason, closed_by, stop_id_tag)
         self.open.pop(transaction.transaction_id, None)
+        if closed_by == CLOSED_BY_CENTRAL_SYSTEM:
+            self.orphans[transaction.transaction_id] = transaction
+            while len(self.orphans) > MAX_ORPHANS:
+                del self.orphans[min(self.orphans)]
+
+    def orphan(self, charge_point_id: str, transaction_id: int) -> Transaction | None:
+        """A session we closed for this charger that it may still report on."""
+        orphan = self.orphans.get(transaction_id)
+        if orphan is None or orphan.charge_point_id != charge_point_id:
+            return None
+        return orphan
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize the counter and the open transactions."""
-        return {"next_id": self.next_id, "open": [t.to_dict() for t in self.open.values()]}
+        return {
+            "next_id": self.next_id,
+            "open": [t.to_dict() for t in self.open.values()],
+            "orphans": [t.to_dict() for t in self.orphans.values()],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TransactionBook:
         """Rebuild the book as it was saved."""
         transactions = [Transaction.from_dict(item) for item in data.get("open", [])]
+        orphans = [Transaction.from_dict(item) for item in data.get("orphans", [])]
         return cls(
             next_id=data.get("next_id", 1),
             open={t.transaction_id: t for t in transactions},
+            orphans={t.transaction_id: t for t in orphans},
         )

@@ -46,6 +46,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         FormatViolationError: FormationViolationError,
         OccurrenceConstraintViolationError: OccurenceConstraintViolationError,
     }
+    known_actions: ClassVar[frozenset[str]] = frozenset(action.value for action in Action)
 
     def __init__(
         self,
@@ -111,7 +112,8 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
     @after(Action.boot_notification)
     async def after_boot_notification(self, **_: Any) -> None:
         """Read the charger's configuration once it is registered."""
-        await self.fetch_configuration()
+        with self.cancelled_on_shutdown():
+            await self.fetch_configuration()
 
     async def fetch_configuration(self) -> None:
         """Ask for every configuration key and keep the answer on the model."""
@@ -192,7 +194,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         )
 
     @on(Action.meter_values)
-    def on_meter_values(
+    async def on_meter_values(
         self,
         connector_id: int,
         meter_value: list[dict[str, Any]],
@@ -200,7 +202,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
     ) -> call_result.MeterValues:
         """Take the samples; the sample timestamps, not arrival order, decide what is newest."""
         self._connector(connector_id)
-        self._sessions.meter_values(
+        await self._sessions.meter_values(
             self.model, connector_id, self._samples(meter_value), transaction_id
         )
         return call_result.MeterValues()
