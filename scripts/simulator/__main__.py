@@ -1,0 +1,5 @@
+"""``python -m scripts.simulator``: see ``scripts/simulate --help``."""
+
+from .cli import cli
+
+cli()
