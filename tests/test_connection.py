@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 import json
 import logging
@@ -877,22 +878,31 @@ async def test_removing_the_entry_forgets_its_charge_points(
     assert device_named(hass, entry, "CP1") is None
 
 
-async def _remove_device(hass: HomeAssistant, client: Any, device_id: str) -> dict[str, Any]:
-    await client.send_json_auto_id(
-        {"type": "config/device_registry/remove", "device_id": device_id}
-    )
-    return await client.receive_json()
+type RemoveDevice = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+async def remove_device(hass: HomeAssistant, hass_ws_client: WebSocketGenerator) -> RemoveDevice:
+    """Remove a device as the UI does; returns the websocket response."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+
+    async def remove(device_id: str) -> dict[str, Any]:
+        await client.send_json_auto_id(
+            {"type": "config/device_registry/remove", "device_id": device_id}
+        )
+        return await client.receive_json()
+
+    return remove
 
 
 async def test_remove_device_only_when_disconnected(
     hass: HomeAssistant,
-    hass_ws_client: WebSocketGenerator,
+    remove_device: RemoveDevice,
     hass_storage: dict[str, Any],
     setup_integration: MockConfigEntry,
     connect: Connect,
 ) -> None:
-    assert await async_setup_component(hass, "config", {})
-    client = await hass_ws_client(hass)
     entry = setup_integration
 
     async with connect_configured(connect) as cp:
@@ -900,13 +910,13 @@ async def test_remove_device_only_when_disconnected(
         await cp.status(1)
         await hass.async_block_till_done()
         device = device_named(hass, entry, "CP1")
-        response = await _remove_device(hass, client, device.id)
+        response = await remove_device(device.id)
         assert not response["success"]
         assert device_named(hass, entry, "CP1") is not None
         assert state(hass, STATUS) == "available"
 
     await async_wait_until(hass, lambda: state(hass, CONNECTED) == STATE_OFF)
-    response = await _remove_device(hass, client, device.id)
+    response = await remove_device(device.id)
     assert response["success"]
     await hass.async_block_till_done()
     assert device_named(hass, entry, "CP1") is None
@@ -924,18 +934,16 @@ async def test_remove_device_only_when_disconnected(
 
 async def test_removed_charge_point_comes_back_when_it_reconnects(
     hass: HomeAssistant,
-    hass_ws_client: WebSocketGenerator,
+    remove_device: RemoveDevice,
     setup_integration: MockConfigEntry,
     connect: Connect,
 ) -> None:
-    assert await async_setup_component(hass, "config", {})
-    client = await hass_ws_client(hass)
     async with connect_configured(connect) as cp:
         await cp.boot()
         await cp.status(1)
     await async_wait_until(hass, lambda: state(hass, CONNECTED) == STATE_OFF)
     device = device_named(hass, setup_integration, "CP1")
-    assert (await _remove_device(hass, client, device.id))["success"]
+    assert (await remove_device(device.id))["success"]
     await hass.async_block_till_done()
 
     async with connect_configured(connect) as cp:
@@ -951,12 +959,10 @@ async def test_removed_charge_point_comes_back_when_it_reconnects(
 
 async def test_connector_device_of_connected_charger_not_removable(
     hass: HomeAssistant,
-    hass_ws_client: WebSocketGenerator,
+    remove_device: RemoveDevice,
     setup_integration: MockConfigEntry,
     connect: Connect,
 ) -> None:
-    assert await async_setup_component(hass, "config", {})
-    client = await hass_ws_client(hass)
     async with connect_configured(connect) as cp:
         await cp.boot()
         await cp.status(1)
@@ -969,7 +975,7 @@ async def test_connector_device_of_connected_charger_not_removable(
             if child.name == "Connector 1"
         ]
         status_1 = entity_of(hass, connector_1.id, "connector_status")
-        response = await _remove_device(hass, client, connector_1.id)
+        response = await remove_device(connector_1.id)
         await cp.status(1, ChargePointStatus.charging)
         await hass.async_block_till_done()
         assert not response["success"]
