@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
-import voluptuous as vol
+import probatio
 
 from .const import (
     CONF_HEARTBEAT_INTERVAL,
@@ -48,15 +48,15 @@ PORT_SELECTOR = selector.NumberSelector(
 )
 
 
-def _address_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+def _address_schema(defaults: dict[str, Any]) -> dict[probatio.Marker, Any]:
     return {
-        vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, DEFAULT_HOST)): str,
-        vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_SELECTOR,
+        probatio.Required(CONF_HOST, default=defaults.get(CONF_HOST, DEFAULT_HOST)): str,
+        probatio.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_SELECTOR,
     }
 
 
-def _heartbeat_schema(default: int) -> dict[vol.Marker, Any]:
-    return {vol.Required(CONF_HEARTBEAT_INTERVAL, default=default): HEARTBEAT_SELECTOR}
+def _heartbeat_schema(default: int) -> dict[probatio.Marker, Any]:
+    return {probatio.Required(CONF_HEARTBEAT_INTERVAL, default=default): HEARTBEAT_SELECTOR}
 
 
 def _can_listen(host: str, port: int) -> str | None:
@@ -119,7 +119,7 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
         defaults = user_input or {}
         return self.async_show_form(
             step_id="user",
-            data_schema=vol.Schema(
+            data_schema=probatio.Schema(
                 {
                     **_address_schema(defaults),
                     **_heartbeat_schema(
@@ -147,7 +147,7 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema(_address_schema(user_input or dict(entry.data))),
+            data_schema=probatio.Schema(_address_schema(user_input or dict(entry.data))),
             errors=errors,
         )
 
@@ -167,12 +167,12 @@ class LevityOptionsFlow(OptionsFlowWithReload):
         options = self.config_entry.options
         return self.async_show_form(
             step_id="init",
-            data_schema=vol.Schema(
+            data_schema=probatio.Schema(
                 {
                     **_heartbeat_schema(
                         options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
                     ),
-                    vol.Required(
+                    probatio.Required(
                         CONF_METER_JUMP_LIMIT,
                         default=options.get(CONF_METER_JUMP_LIMIT, DEFAULT_METER_JUMP_LIMIT),
                     ): JUMP_LIMIT_SELECTOR,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from homeassistant.core import callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -43,7 +44,7 @@ def async_setup_dynamic_entities(
                 entity = entity_cls(central, charge_point, connector_id, description)
                 # A removed device takes its entities along; if the charger comes
                 # back they must be added again.
-                entity.async_on_remove(lambda key=key: added.discard(key))
+                entity.async_on_remove(partial(added.discard, key))
                 new.append(entity)
         if new:
             async_add_entities(new)

@@ -19,7 +19,8 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
+from homeassistant.util.json import JsonValueType
+import probatio
 
 from .central import LevityConfigEntry, charge_point_identifier, connector_identifier
 from .const import DOMAIN
@@ -51,14 +52,14 @@ CSV_COLUMNS = (
 )
 
 FILTERS = {
-    vol.Optional(ATTR_DEVICE_ID): cv.string,
-    vol.Optional(ATTR_CONNECTOR_ID): vol.All(vol.Coerce(int), vol.Range(min=1)),
-    vol.Optional(ATTR_ID_TAG): cv.string,
-    vol.Optional(ATTR_START): cv.datetime,
-    vol.Optional(ATTR_END): cv.datetime,
+    probatio.Optional(ATTR_DEVICE_ID): cv.string,
+    probatio.Optional(ATTR_CONNECTOR_ID): probatio.All(probatio.Coerce(int), probatio.Range(min=1)),
+    probatio.Optional(ATTR_ID_TAG): cv.string,
+    probatio.Optional(ATTR_START): cv.datetime,
+    probatio.Optional(ATTR_END): cv.datetime,
 }
-GET_SESSIONS_SCHEMA = vol.Schema(FILTERS)
-EXPORT_SESSIONS_SCHEMA = vol.Schema({vol.Required(ATTR_PATH): cv.string, **FILTERS})
+GET_SESSIONS_SCHEMA = probatio.Schema(FILTERS)
+EXPORT_SESSIONS_SCHEMA = probatio.Schema({probatio.Required(ATTR_PATH): cv.string, **FILTERS})
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -137,7 +138,8 @@ def _write_csv(path: Path, sessions: list[dict[str, Any]]) -> None:
 
 
 async def _async_get_sessions(call: ServiceCall) -> ServiceResponse:
-    return {"sessions": find_sessions(call.hass, dict(call.data))}
+    sessions: list[JsonValueType] = [*find_sessions(call.hass, dict(call.data))]
+    return {"sessions": sessions}
 
 
 async def _async_export_sessions(call: ServiceCall) -> ServiceResponse:

@@ -79,7 +79,7 @@ class _LibraryLogger(logging.LoggerAdapter[logging.Logger]):
 
     def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
         if isinstance(error := sys.exception(), OCPPError):
-            self.warning("%s: %s", msg % args if args else msg, error)
+            self.warning("%s: %s", str(msg) % args if args else msg, error)
             return
         super().exception(msg, *args, **kwargs)
 

@@ -13,7 +13,6 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
-from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from .hooks import CentralSystemHooks
@@ -63,7 +62,7 @@ def offered_subprotocols(headers: Headers) -> list[str]:
 
 
 def select_subprotocol(
-    _protocol: ServerProtocol, offered: Sequence[Subprotocol]
+    _connection: ServerConnection, offered: Sequence[Subprotocol]
 ) -> Subprotocol | None:
     """Pick the first supported subprotocol the charger offers; none if it offers none.
 
@@ -108,7 +107,8 @@ class CentralSystem:
         """The port actually listened on (differs from `port` when that was 0)."""
         if self._server is None or not self._server.sockets:
             return None
-        return self._server.sockets[0].getsockname()[1]
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     def handler(self, charge_point_id: str) -> ChargePointV16 | None:
         """Return the live protocol handler of a connected charge point."""
