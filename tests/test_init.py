@@ -5,8 +5,11 @@ from __future__ import annotations
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.loader import async_get_integration
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.levity_ocpp.const import DOMAIN
 
 from .conftest import Connect
 
@@ -47,3 +50,9 @@ async def test_boot_creates_device_and_entities(
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.cp1_connectivity").state == STATE_OFF
     assert hass.states.get("sensor.cp1_status").state == STATE_UNAVAILABLE
+
+
+async def test_integration_ships_its_brand_icons(hass: HomeAssistant) -> None:
+    """HA serves a custom integration's brand/ images (the UI shows them)."""
+    integration = await async_get_integration(hass, DOMAIN)
+    assert integration.has_branding
