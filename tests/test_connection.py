@@ -355,8 +355,8 @@ MALFORMED: list[tuple[str | list[Any] | dict[str, Any], str, str]] = [
         "id7",
         "PropertyConstraintViolation",
     ),
-    # An enum value the schema does not know. The library says FormatViolation (1.6:
-    # FormationViolation); the 1.6 table would rather suggest PropertyConstraintViolation.
+    # A value the schema does not allow: "at least one field contains an invalid value"
+    # (the library would say FormatViolation).
     (
         [
             2,
@@ -365,7 +365,13 @@ MALFORMED: list[tuple[str | list[Any] | dict[str, Any], str, str]] = [
             {"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"},
         ],
         "id8",
-        "FormationViolation",
+        "PropertyConstraintViolation",
+    ),
+    # A list shorter than the schema allows: occurrence constraint (1.6 spells it Occurence).
+    (
+        [2, "id8b", "MeterValues", {"connectorId": 1, "meterValue": []}],
+        "id8b",
+        "OccurenceConstraintViolation",
     ),
     (
         [

@@ -18,10 +18,13 @@ from typing import Any, ClassVar
 
 from ocpp.charge_point import ChargePoint as LibraryChargePoint
 from ocpp.exceptions import (
+    FormatViolationError,
     InternalError,
     NotImplementedError as ActionNotImplementedError,
     NotSupportedError as ActionNotSupportedError,
+    OccurrenceConstraintViolationError,
     OCPPError,
+    PropertyConstraintViolationError,
     ProtocolError,
 )
 from ocpp.messages import Call, CallError, MessageType, unpack
@@ -56,6 +59,33 @@ def _reply_id(message: Call) -> str:
     if isinstance(unique_id, str) and 0 < len(unique_id) <= MAX_MESSAGE_ID_LENGTH:
         return unique_id
     return UNKNOWN_MESSAGE_ID
+
+
+# The library answers every schema violation but a few with FormatViolation; the
+# table of OCPP-J 4.2.3 names a closer code for these JSON-schema keywords.
+_CODE_OF_SCHEMA_KEYWORD: dict[str, type[OCPPError]] = {
+    **dict.fromkeys(
+        ("enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"),
+        PropertyConstraintViolationError,
+    ),
+    **dict.fromkeys(("multipleOf", "pattern", "format"), PropertyConstraintViolationError),
+    **dict.fromkeys(("minItems", "maxItems"), OccurrenceConstraintViolationError),
+}
+
+
+def _schema_error_code(error: OCPPError) -> OCPPError | None:
+    """The spec's code for a schema violation the library reported as FormatViolation.
+
+    The library raises it while handling jsonschema's ValidationError, which is
+    left as the error's context: its `validator` is the keyword that failed.
+    """
+    if not isinstance(error, FormatViolationError):
+        return None
+    keyword = getattr(error.__context__, "validator", None)
+    if (code := _CODE_OF_SCHEMA_KEYWORD.get(str(keyword))) is None:
+        return None
+    cause = getattr(error.__context__, "message", None) or str(error.__context__)
+    return code(details={"cause": cause})
 
 
 def _check_call_shape(message: Call) -> None:
@@ -181,6 +211,8 @@ class FramedChargePoint(LibraryChargePoint):
         )
 
     def _respell(self, error: OCPPError) -> OCPPError:
+        if (refined := _schema_error_code(error)) is not None:
+            error = refined
         if (spelled := self.error_code_spelling.get(type(error))) is None:
             return error
         return spelled(description=error.description, details=error.details)
