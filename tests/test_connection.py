@@ -656,6 +656,31 @@ async def test_diagnostics_keep_connection_history(
 # Connectors
 
 
+async def test_connector_device_diagnostics_are_its_chargers(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+) -> None:
+    async with connect_configured(connect) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await cp.status(2, ChargePointStatus.charging)
+        await hass.async_block_till_done()
+        parent = device_named(hass, setup_integration, "CP1")
+        connector_2 = next(
+            child
+            for child in dr.async_entries_for_parent_device(dr.async_get(hass), parent.id)
+            if child.name == "Connector 2"
+        )
+        diagnostics = await get_diagnostics_for_device(
+            hass, hass_client, setup_integration, connector_2
+        )
+    assert diagnostics["connector_id"] == 2
+    assert diagnostics["id"] == "CP1"
+    assert diagnostics["connected"] is True
+
+
 async def test_multi_connector_charger_gets_connector_devices(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

@@ -10,7 +10,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .central import LevityConfigEntry, charge_point_identifier
+from .central import LevityConfigEntry, charge_point_identifier, connector_identifier
 from .csms.model import ChargePoint
 from .store import charge_point_to_dict
 
@@ -125,4 +125,10 @@ async def async_get_device_diagnostics(
     for charge_point in central.charge_points.values():
         if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
             return charge_point_diagnostics(charge_point)
+        # A connector's device: its charger's diagnostics, saying which connector.
+        for connector_id in charge_point.connector_ids:
+            if connector_identifier(entry.entry_id, charge_point.id, connector_id) in (
+                device.identifiers
+            ):
+                return {"connector_id": connector_id, **charge_point_diagnostics(charge_point)}
     return {"error": "this device is not a known charge point"}
