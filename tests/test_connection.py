@@ -988,6 +988,28 @@ async def test_removed_charge_point_comes_back_when_it_reconnects(
         assert state(hass, entity_of(hass, device.id, "connector_status")) == "preparing"
 
 
+async def test_renamed_entity_is_not_added_twice(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Renaming removes and re-adds the entity; it must not look missing afterwards."""
+    async with connect_configured(connect) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        er.async_get(hass).async_update_entity(STATUS, new_entity_id="sensor.garage_status")
+        await hass.async_block_till_done()
+        # A measurand not seen before on the connector: platforms add what is missing.
+        temperature = {"value": "31.5", "measurand": "Temperature", "unit": "Celsius"}
+        meter_value = [{"timestamp": "2026-11-01T10:00:00Z", "sampledValue": [temperature]}]
+        await cp.call(call.MeterValues(connector_id=1, meter_value=meter_value), suppress=False)
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.garage_status") is not None
+    assert "does not generate unique IDs" not in caplog.text
+
+
 async def test_connector_device_of_connected_charger_not_removable(
     hass: HomeAssistant,
     remove_device: RemoveDevice,

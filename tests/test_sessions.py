@@ -29,7 +29,6 @@ from custom_components.levity_ocpp.const import DOMAIN
 from custom_components.levity_ocpp.recorder import (
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
-    EVENT_SESSION_UPDATED,
 )
 
 from .client import TestChargePoint
@@ -259,68 +258,6 @@ async def test_reboot_closes_orphaned_session(
     assert record["closed_by"] == "central_system"
     assert record["meter_stop_wh"] == 1_001_500
     assert record["stopped_at"] == (T0 + timedelta(minutes=10)).isoformat()
-
-
-async def test_late_reports_complete_a_rebooted_session(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
-) -> None:
-    """A rebooted charger delivers its queue: the orphan gets its real end, once."""
-    stopped = async_capture_events(hass, EVENT_SESSION_STOPPED)
-    updated = async_capture_events(hass, EVENT_SESSION_UPDATED)
-    async with connect("/CP1") as cp:
-        await cp.boot()
-        tx = await start(cp)
-        await meter(cp, tx, sample(10, 1_001_500))
-        await cp.boot()  # rebooted; the queued messages follow
-        await meter(cp, tx, sample(50, 1_009_000))
-        await hass.async_block_till_done()
-        (session,) = await get_sessions(hass)
-        assert session["meter_stop_wh"] == 1_009_000
-        assert session["stopped_at"] == (T0 + timedelta(minutes=50)).isoformat()
-        assert session["closed_by"] == "central_system"
-
-        await stop(cp, tx, 1_009_200, 52)
-        await hass.async_block_till_done(wait_background_tasks=True)
-        charge_point = setup_integration.runtime_data.charge_points["CP1"]
-        assert not charge_point.anomalies  # not an unknown transaction
-        assert await start(cp, 1_009_200, timestamp=stamp(60)) == tx + 1
-
-    (session,) = await get_sessions(hass)
-    assert session["meter_stop_wh"] == 1_009_200
-    assert session["energy_kwh"] == pytest.approx(9.2)
-    assert session["closed_by"] == "charger"
-    assert session["stop_reason"] == "EVDisconnected"
-    assert session["stopped_at"] == (T0 + timedelta(minutes=52)).isoformat()
-    assert len(stopped) == 1
-    assert [event.data["meter_stop_wh"] for event in updated] == [1_009_000, 1_009_200]
-
-    # The statistics were corrected, not added to twice: 10:xx 1.5 kWh, 11:xx 7.7 kWh.
-    await async_wait_recording_done(hass)
-    statistic_id = f"{DOMAIN}:energy_resident_7"
-    stats = await get_instance(hass).async_add_executor_job(
-        statistics_during_period, hass, T0 - timedelta(hours=1), None, {statistic_id}
-    )
-    assert [row["state"] for row in stats[statistic_id]] == pytest.approx([1.5, 7.7])
-    assert stats[statistic_id][-1]["sum"] == pytest.approx(9.2)
-
-
-async def test_late_reading_of_an_orphan_never_counts_twice(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
-) -> None:
-    async with connect("/CP1") as cp:
-        await cp.boot()
-        first = await start(cp)
-        await meter(cp, first, sample(10, 1_001_000))
-        second = await start(cp, 1_003_000, timestamp=stamp(30))
-        # A late (and implausible) reading of the first session, past where the second began.
-        await meter(cp, first, sample(20, 1_004_000))
-        await hass.async_block_till_done()
-        assert hass.states.get("sensor.cp1_session_id_tag").state == "RESIDENT-7"
-        await stop(cp, second, 1_005_000, 40)
-    by_id = {session["transaction_id"]: session for session in await get_sessions(hass)}
-    assert by_id[first]["meter_stop_wh"] == 1_003_000
-    assert any("capped" in anomaly for anomaly in by_id[first]["anomalies"])
-    assert by_id[second]["energy_kwh"] == pytest.approx(2.0)
 
 
 async def test_new_start_on_busy_connector_closes_the_old_one(

@@ -84,8 +84,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> b
     if unloaded:
         central = entry.runtime_data
         await central.central_system.stop()
+        central.amendments.flush()
+        await central.statistics.async_wait()
         await central.store.async_save_now()
-        await central.sessions.async_save_book()
+        await central.sessions.async_save_now()
     return unloaded
 
 

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 
+from .amendments import SessionAmendments
 from .const import DOMAIN
 from .csms.hooks import CentralSystemHooks
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
@@ -57,7 +58,12 @@ class LevityCentral(CentralSystemHooks):
     sessions: SessionStore
     statistics: IdTagStatistics
     central_system: CentralSystem = field(init=False)
+    amendments: SessionAmendments = field(init=False)
     _adders: list[EntityAdder] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Coalesce late corrections of sessions (see amendments.py)."""
+        self.amendments = SessionAmendments(self.hass, self._record_amendment)
 
     @property
     def charge_points(self) -> dict[str, ChargePoint]:
@@ -146,32 +152,35 @@ class LevityCentral(CentralSystemHooks):
             EVENT_SESSION_STOPPED,
             session_event_data(transaction, self._device_id(charge_point)),
         )
-        # Statistics are not worth delaying the charger's answer for.
-        self.entry.async_create_background_task(
-            self.hass,
-            self.statistics.async_add_energy(transaction.id_tag, transaction.hourly_energy_kwh()),
-            f"{DOMAIN} statistics of transaction {transaction.transaction_id}",
-        )
+        self.statistics.add_energy_soon(transaction.id_tag, transaction.hourly_energy_kwh())
 
     async def session_amended(
         self,
         charge_point: ChargePoint,
         transaction: Transaction,
         previous_hourly_kwh: dict[str, float],
+        *,
+        final: bool,
     ) -> None:
-        """Correct the ledger now, then tell the recorder and fix the statistics."""
-        await self.sessions.async_update_session(transaction)
+        """The ledger takes the correction at once; event and statistics per burst."""
+        await self.sessions.async_update_session(transaction, save_now=final)
+        self.store.schedule_save()  # the connector's last session
+        self.amendments.amend(charge_point, transaction, previous_hourly_kwh, final=final)
+
+    @callback
+    def _record_amendment(
+        self,
+        charge_point: ChargePoint,
+        transaction: Transaction,
+        previous_hourly_kwh: dict[str, float],
+    ) -> None:
         self.hass.bus.async_fire(
             EVENT_SESSION_UPDATED,
             session_event_data(transaction, self._device_id(charge_point)),
         )
-        self.entry.async_create_background_task(
-            self.hass,
-            self.statistics.async_add_energy(
-                transaction.id_tag,
-                hourly_change(transaction.hourly_energy_kwh(), previous_hourly_kwh),
-            ),
-            f"{DOMAIN} statistics of updated transaction {transaction.transaction_id}",
+        self.statistics.add_energy_soon(
+            transaction.id_tag,
+            hourly_change(transaction.hourly_energy_kwh(), previous_hourly_kwh),
         )
 
     def _announce(self, charge_point: ChargePoint, connector_id: int) -> None:

@@ -55,6 +55,7 @@ class LevityEntity(Entity):
         )
         self._attr_device_info = central.device_info(charge_point, connector_id)
         self._last_written: object = None
+        self._registry_removal_callbacks: list[Callable[[], None]] = []
 
     @property
     def connector(self) -> Connector:
@@ -82,6 +83,18 @@ class LevityEntity(Entity):
             self.async_on_remove(
                 self.charge_point.add_listener(CHARGE_POINT_CONNECTOR, self._changed)
             )
+
+    def on_removed_from_registry(self, func: Callable[[], None]) -> None:
+        """Call `func` when the entity's registry entry is deleted (its device was removed).
+
+        Not on every removal from HA: renaming an entity removes and re-adds it.
+        """
+        self._registry_removal_callbacks.append(func)
+
+    async def async_removed_from_registry(self) -> None:
+        """Tell whoever asked that this entity is gone for good."""
+        for func in self._registry_removal_callbacks:
+            func()
 
     @callback
     def _changed(self) -> None:

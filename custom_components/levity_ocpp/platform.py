@@ -44,7 +44,7 @@ def async_setup_dynamic_entities(
                 entity = entity_cls(central, charge_point, connector_id, description)
                 # A removed device takes its entities along; if the charger comes
                 # back they must be added again.
-                entity.async_on_remove(partial(added.discard, key))
+                entity.on_removed_from_registry(partial(added.discard, key))
                 new.append(entity)
         if new:
             async_add_entities(new)

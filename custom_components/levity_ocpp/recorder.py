@@ -17,7 +17,7 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.const import UnitOfEnergy
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import slugify
 from homeassistant.util.unit_conversion import EnergyConverter
 
@@ -61,6 +61,20 @@ class IdTagStatistics:
         self._hass = hass
         self._hours: dict[str, dict[datetime, float]] = {}
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @callback
+    def add_energy_soon(self, id_tag: str, hourly_kwh: dict[str, float]) -> None:
+        """Add energy in the background: a charger's reply does not wait for the recorder."""
+        task = self._hass.async_create_background_task(
+            self.async_add_energy(id_tag, hourly_kwh), f"{DOMAIN} statistics of {id_tag}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def async_wait(self) -> None:
+        """Wait until what was added has reached the recorder (the entry unloads)."""
+        await asyncio.gather(*self._tasks)
 
     async def async_add_energy(self, id_tag: str, hourly_kwh: dict[str, float]) -> None:
         """Add kWh per hour (ISO hour start; negative to correct) to an id tag's statistics.

@@ -195,6 +195,11 @@ class SessionStore:
         """Save the id counter and open sessions now."""
         await self._book_store.async_save(self.book.to_dict())
 
+    async def async_save_now(self) -> None:
+        """Save the book and the ledger now (the entry unloads)."""
+        await self.async_save_book()
+        await self._ledger_store.async_save(self._ledger_data())
+
     def schedule_save_book(self) -> None:
         """Save the open sessions' latest readings soon (coalesced)."""
         self._book_store.async_delay_save(self.book.to_dict, SAVE_DELAY)
@@ -202,10 +207,10 @@ class SessionStore:
     async def async_record_session(self, transaction: Transaction) -> None:
         """Add a finished session to the ledger and save it now."""
         self.ledger.append(transaction.record())
-        await self._ledger_store.async_save({"sessions": self.ledger})
+        await self._ledger_store.async_save(self._ledger_data())
 
-    async def async_update_session(self, transaction: Transaction) -> None:
-        """Replace a session's ledger record with its corrected one and save it now."""
+    async def async_update_session(self, transaction: Transaction, *, save_now: bool) -> None:
+        """Replace a session's ledger record with its corrected one; save now or soon."""
         record = transaction.record()
         for index in range(len(self.ledger) - 1, -1, -1):
             if self.ledger[index].get("transaction_id") == transaction.transaction_id:
@@ -213,7 +218,13 @@ class SessionStore:
                 break
         else:
             self.ledger.append(record)
-        await self._ledger_store.async_save({"sessions": self.ledger})
+        if save_now:
+            await self._ledger_store.async_save(self._ledger_data())
+        else:
+            self._ledger_store.async_delay_save(self._ledger_data, SAVE_DELAY)
+
+    def _ledger_data(self) -> dict[str, Any]:
+        return {"sessions": self.ledger}
 
     async def async_remove(self) -> None:
         """Delete both files (the config entry was removed)."""

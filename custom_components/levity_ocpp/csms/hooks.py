@@ -42,8 +42,12 @@ class CentralSystemHooks:
         charge_point: ChargePoint,
         transaction: Transaction,
         previous_hourly_kwh: dict[str, float],
+        *,
+        final: bool,
     ) -> None:
         """A stopped session changed (the charger reported late on an orphan): re-record it.
 
-        `previous_hourly_kwh` is what its energy per hour was, to correct statistics.
+        `previous_hourly_kwh` is what its energy per hour was, to correct statistics;
+        `final` when the charger's StopTransaction settled it (more MeterValues may
+        follow otherwise).
         """

@@ -10,6 +10,7 @@ import logging
 
 from ocpp.v16.enums import Reason
 
+from . import orphans
 from .hooks import CentralSystemHooks
 from .meter import MeterSample, energy_register_kwh
 from .model import ChargePoint, Connector
@@ -41,13 +42,24 @@ class SessionManager:
         self._unknown_stops_logged: set[tuple[str, int]] = set()
 
     def attach_open_transactions(self, charge_points: dict[str, ChargePoint]) -> None:
-        """After a restart: put each open session back on its connector."""
+        """After a restart: put each open session (and orphan) back on its connector."""
         for transaction in self.book.open.values():
             if (charge_point := charge_points.get(transaction.charge_point_id)) is None:
                 charge_point = charge_points[transaction.charge_point_id] = ChargePoint(
                     transaction.charge_point_id
                 )
             charge_point.connector(transaction.connector_id).transaction = transaction
+        # A connector's last session, if an orphan the charger may still complete,
+        # must be the book's own object so completing it shows on the connector.
+        for orphan in self.book.orphans.values():
+            charge_point = charge_points.get(orphan.charge_point_id)
+            connector = charge_point.connectors.get(orphan.connector_id) if charge_point else None
+            if (
+                connector is not None
+                and connector.last_transaction is not None
+                and connector.last_transaction.transaction_id == orphan.transaction_id
+            ):
+                connector.last_transaction = orphan
 
     async def start(
         self,
@@ -224,53 +236,32 @@ class SessionManager:
         samples: list[MeterSample],
         stop: tuple[datetime, float, str | None, str | None] | None = None,
     ) -> None:
-        """Take the charger's late report on a session we closed for it.
-
-        Queued MeterValues extend the session to its last reading, and a late
-        StopTransaction sets its real end; never past where the connector's next
-        session starts, so no Wh is counted twice.
-        """
+        """Take the charger's late report on a session we closed for it (see orphans.py)."""
         connector = charge_point.connector(orphan.connector_id)
+        if orphans.is_settled(orphan):
+            # The charger resent what it already told us (our reply was lost).
+            self._observe(charge_point, connector, samples, None)
+            return
         hourly_before = orphan.hourly_energy_kwh()
         record_before = orphan.record()
         self._observe(charge_point, connector, samples, orphan)
-        ceiling = self._next_meter_start(connector, orphan)
-        assert orphan.stopped_at is not None
-        assert orphan.meter_stop_wh is not None
-        if stop is not None:
-            stopped_at, meter_stop_wh, reason, id_tag = stop
-            self.book.orphans.pop(orphan.transaction_id, None)
-            orphan.end(stopped_at, meter_stop_wh, reason or Reason.local, CLOSED_BY_CHARGER, id_tag)
-        elif orphan.last_register_wh is not None and orphan.last_register_wh > orphan.meter_stop_wh:
-            assert orphan.last_register_at is not None
-            orphan.meter_stop_wh = orphan.last_register_wh
-            orphan.stopped_at = max(orphan.stopped_at, orphan.last_register_at)
-        if ceiling is not None and orphan.meter_now_wh > ceiling:
-            orphan.flag(
-                f"late reading {orphan.meter_now_wh:g} Wh is past the next session's "
-                f"meterStart {ceiling:g} Wh; capped there"
-            )
-            orphan.meter_stop_wh = ceiling
-        if orphan.record() != record_before:
-            _LOGGER.info(
-                "%s: transaction %s completed from the charger's late report: %.3f kWh",
-                charge_point.id,
-                orphan.transaction_id,
-                orphan.energy_kwh,
-            )
-            await self.hooks.session_amended(charge_point, orphan, hourly_before)
+        if stop is None:
+            orphans.extend_to_latest_reading(orphan)
+        else:
+            orphans.settle(orphan, *stop)
+        if orphan.record() == record_before and orphan.hourly_energy_kwh() == hourly_before:
+            return
+        _LOGGER.info(
+            "%s: transaction %s completed from the charger's late report: %.3f kWh",
+            charge_point.id,
+            orphan.transaction_id,
+            orphan.energy_kwh,
+        )
+        await self.hooks.session_amended(
+            charge_point, orphan, hourly_before, final=stop is not None
+        )
         await self.hooks.persist_transactions()
         charge_point.notify(orphan.connector_id)
-
-    @staticmethod
-    def _next_meter_start(connector: Connector, orphan: Transaction) -> float | None:
-        """Where the session after `orphan` on its connector started, if one did."""
-        later = [
-            transaction.meter_start_wh
-            for transaction in (connector.transaction, connector.last_transaction)
-            if transaction is not None and transaction.transaction_id > orphan.transaction_id
-        ]
-        return min(later, default=None)
 
     def _transaction_for_meter_values(
         self, charge_point: ChargePoint, connector: Connector, transaction_id: int | None

@@ -17,6 +17,10 @@ CLOSED_BY_CENTRAL_SYSTEM = "central_system"
 MAX_ORPHANS = 100
 
 
+# The datetime fields of a Transaction, stored as ISO strings.
+_TIMES = ("started_at", "stopped_at", "last_register_at", "successor_started_at")
+
+
 def _hour(moment: datetime) -> str:
     return moment.replace(minute=0, second=0, microsecond=0).isoformat()
 
@@ -44,6 +48,10 @@ class Transaction:
     # hourly statistics that follow the charger's clock.
     hourly_register_wh: dict[str, float] = field(default_factory=dict)
     anomalies: list[str] = field(default_factory=list)
+    # For a session the central system closed: where the connector's next session
+    # began. The charger's late report on this one never reaches past it.
+    successor_meter_start_wh: float | None = None
+    successor_started_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -148,7 +156,7 @@ class Transaction:
     def to_dict(self) -> dict[str, Any]:
         """Serialize everything, for persistence."""
         data = asdict(self)
-        for name in ("started_at", "stopped_at", "last_register_at"):
+        for name in _TIMES:
             data[name] = data[name].isoformat() if data[name] else None
         return data
 
@@ -156,7 +164,7 @@ class Transaction:
     def from_dict(cls, data: dict[str, Any]) -> Transaction:
         """Rebuild a transaction saved with `to_dict`."""
         data = dict(data)
-        for name in ("started_at", "stopped_at", "last_register_at"):
+        for name in _TIMES:
             data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
         return cls(**data)
 
@@ -193,6 +201,14 @@ class TransactionBook:
         )
         self.next_id += 1
         self.open[transaction.transaction_id] = transaction
+        for orphan in self.orphans.values():
+            if (
+                orphan.charge_point_id == charge_point_id
+                and orphan.connector_id == connector_id
+                and orphan.successor_started_at is None
+            ):
+                orphan.successor_meter_start_wh = meter_start_wh
+                orphan.successor_started_at = started_at
         return transaction
 
     def find_resent(
@@ -243,7 +259,7 @@ class TransactionBook:
                 del self.orphans[min(self.orphans)]
 
     def orphan(self, charge_point_id: str, transaction_id: int) -> Transaction | None:
-        """A session we closed for this charger that it may still report on."""
+        """A session we closed for this charger, that it may still report on (or has)."""
         orphan = self.orphans.get(transaction_id)
         if orphan is None or orphan.charge_point_id != charge_point_id:
             return None
