@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homeassistant.components.recorder import get_instance
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
@@ -222,3 +223,18 @@ async def test_unload_records_a_pending_correction(
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
     assert [event.data["meter_stop_wh"] for event in updated] == [1_002_000]
     assert await hourly_statistics(hass) == pytest.approx([2.0])
+
+
+async def test_home_assistant_stop_records_a_pending_correction(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    updated = async_capture_events(hass, EVENT_SESSION_UPDATED)
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        tx = await start(cp)
+        await cp.boot()
+        await meter(cp, tx, sample(10, 1_003_000))
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert [event.data["meter_stop_wh"] for event in updated] == [1_003_000]
+    assert await hourly_statistics(hass) == pytest.approx([3.0])

@@ -70,8 +70,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
     entry.runtime_data = central
 
     async def _stop_on_shutdown(_: Event) -> None:
-        # Close the sockets so chargers reconnect to the next HA instance at once.
-        await central.central_system.stop()
+        # Close the sockets so chargers reconnect to the next HA instance at once,
+        # and get pending records to the recorder before its final write.
+        await central.async_stop()
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop_on_shutdown))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -82,12 +83,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> b
     """Stop the central system; chargers see their connection close and retry."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        central = entry.runtime_data
-        await central.central_system.stop()
-        central.amendments.flush()
-        await central.statistics.async_wait()
-        await central.store.async_save_now()
-        await central.sessions.async_save_now()
+        await entry.runtime_data.async_stop()
     return unloaded
 
 

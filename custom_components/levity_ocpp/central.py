@@ -65,6 +65,14 @@ class LevityCentral(CentralSystemHooks):
         """Coalesce late corrections of sessions (see amendments.py)."""
         self.amendments = SessionAmendments(self.hass, self._record_amendment)
 
+    async def async_stop(self) -> None:
+        """Close every connection, record what is pending and save everything now."""
+        await self.central_system.stop()
+        self.amendments.flush()
+        await self.statistics.async_wait()
+        await self.store.async_save_now()
+        await self.sessions.async_save_now()
+
     @property
     def charge_points(self) -> dict[str, ChargePoint]:
         """All charge points this central system knows, connected or not."""
