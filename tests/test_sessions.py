@@ -159,6 +159,7 @@ async def test_full_session_energy_everywhere(
     # The ledger, through the action.
     sessions = await get_sessions(hass, id_tag="RESIDENT-7")
     assert len(sessions) == 1 and sessions[0]["energy_kwh"] == pytest.approx(12.345)
+    assert await get_sessions(hass, id_tag="resident-7") == sessions  # case-insensitive
     assert await get_sessions(hass, id_tag="SOMEONE-ELSE") == []
     assert await get_sessions(hass, device_id=record["device_id"], connector_id=1) == sessions
     assert await get_sessions(hass, start=T0 + timedelta(minutes=1)) == []

@@ -112,7 +112,8 @@ def find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, A
     start, end = _aware(data.get(ATTR_START)), _aware(data.get(ATTR_END))
     if start and end and end < start:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="end_before_start")
-    id_tag = data.get(ATTR_ID_TAG)
+    # OCPP 1.6 treats id tags as case-insensitive.
+    id_tag = data[ATTR_ID_TAG].casefold() if data.get(ATTR_ID_TAG) else None
     sessions = []
     for entry in entries:
         for session in entry.runtime_data.sessions.ledger:
@@ -120,7 +121,7 @@ def find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, A
             if (
                 (charge_point_id is None or session["charge_point_id"] == charge_point_id)
                 and (connector_id is None or session["connector_id"] == connector_id)
-                and (id_tag is None or session["id_tag"] == id_tag)
+                and (id_tag is None or session["id_tag"].casefold() == id_tag)
                 and (start is None or started_at >= start)
                 and (end is None or started_at < end)
             ):
