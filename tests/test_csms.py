@@ -170,6 +170,9 @@ def test_offered_subprotocols() -> None:
         ("2026-02-30T10:00:00Z", None),
         ("2026-03-01T25:00:00Z", None),
         ("2026-03-01T10:00:00+25:00", None),
+        ("9999-12-31T23:59:59-01:00", None),  # past the last representable UTC time
+        ("0001-01-01T00:00:00+01:00", None),
+        ("0000-00-00T00:00:00Z", None),  # a charger whose clock was never set
     ],
 )
 def test_parse_timestamp(text: str | None, expected: datetime | None) -> None:

@@ -202,6 +202,38 @@ async def test_full_session_energy_everywhere(
     assert sensor_stats["sensor.cp1_energy"][-1]["sum"] == pytest.approx(12.345)
 
 
+async def test_export_is_safe_to_open_in_a_spreadsheet(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect, tmp_path: Path
+) -> None:
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        tx = await start(cp, id_tag='=HYPERLINK("x")')
+        await stop(cp, tx, 1_001_000, 10)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    target = tmp_path / "sessions.csv"
+    await hass.services.async_call(DOMAIN, "export_sessions", {"path": str(target)}, blocking=True)
+    row = next(csv.DictReader(target.open()))
+    assert row["id_tag"] == """'=HYPERLINK("x")"""
+    assert row["charge_point_id"] == "CP1"
+
+
+async def test_export_refuses_a_symlink_out_of_the_allowed_folder(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    from homeassistant.exceptions import ServiceValidationError
+
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside" / "victim.csv"
+    allowed.mkdir()
+    outside.parent.mkdir()
+    (allowed / "export.csv").symlink_to(outside)  # dangling: the target does not exist
+    hass.config.allowlist_external_dirs = {str(allowed)}
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "export_sessions", {"path": str(allowed / "export.csv")}, blocking=True
+        )
+    assert not outside.exists()
+
+
 async def test_export_refuses_paths_outside_allowlist(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:

@@ -34,6 +34,8 @@ ATTR_START = "start"
 ATTR_END = "end"
 ATTR_PATH = "path"
 
+# Spreadsheets run a cell starting with these as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "transaction_id",
     "charge_point_id",
@@ -135,7 +137,15 @@ def _write_csv(path: Path, sessions: list[dict[str, Any]]) -> None:
         writer = csv.DictWriter(file, CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for session in sessions:
-            writer.writerow({**session, "anomalies": "; ".join(session.get("anomalies", []))})
+            row = {**session, "anomalies": "; ".join(session.get("anomalies", []))}
+            writer.writerow({key: _spreadsheet_safe(value) for key, value in row.items()})
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """Keep text a charger chose (id tags, ids) from running as a spreadsheet formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return f"'{value}"
+    return value
 
 
 async def _async_get_sessions(call: ServiceCall) -> ServiceResponse:
@@ -148,7 +158,9 @@ async def _async_export_sessions(call: ServiceCall) -> ServiceResponse:
     path = Path(call.data[ATTR_PATH])
     if not path.is_absolute():
         path = Path(hass.config.path(str(path)))
-    if not hass.config.is_allowed_path(str(path)):
+    # A symlink (even a dangling one) could lead the write outside the allowed folders.
+    is_link = await hass.async_add_executor_job(path.is_symlink)
+    if is_link or not hass.config.is_allowed_path(str(path)):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="path_not_allowed",
