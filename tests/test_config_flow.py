@@ -179,6 +179,21 @@ async def test_reconfigure_same_address_skips_bind_check(
     assert entry.data == {CONF_HOST: LOCALHOST, CONF_PORT: busy_port}
 
 
+async def test_reconfigure_host_on_own_port(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, busy_port: int
+) -> None:
+    """Only the host changes (0.0.0.0 -> one address): the port is still ours."""
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: "0.0.0.0", CONF_PORT: busy_port})
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: LOCALHOST, CONF_PORT: busy_port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_HOST: LOCALHOST, CONF_PORT: busy_port}
+
+
 async def test_reconfigure_new_port(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, busy_port: int, free_port: int
 ) -> None:

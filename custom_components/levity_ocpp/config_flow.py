@@ -86,9 +86,12 @@ async def _validate_address(
     for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False):
         if entry is not own and entry.data.get(CONF_PORT) == port:
             return {CONF_PORT: "port_already_configured"}
-    if own is not None and own.data[CONF_PORT] == port and own.data[CONF_HOST] == host:
-        return {}  # our own running server holds it
-    if error := await hass.async_add_executor_job(_can_listen, host, port):
+    error = await hass.async_add_executor_job(_can_listen, host, port)
+    if error == "port_in_use" and own is not None and own.data[CONF_PORT] == port:
+        # Our own running server holds it (on this host, or on all addresses while
+        # the host changes); an address this machine doesn't have is still refused.
+        error = None
+    if error:
         return {CONF_PORT if error == "port_in_use" else CONF_HOST: error}
     return {}
 
