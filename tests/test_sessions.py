@@ -348,6 +348,30 @@ async def test_stop_for_unknown_transaction_is_answered(
     assert len(await get_sessions(hass)) == 1
 
 
+async def test_a_broken_sample_does_not_cost_the_stop(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        tx = await start(cp)
+        unset_clock = {**sample(30, 1_005_000), "timestamp": "0000-00-00T00:00:00Z"}
+        reply = await cp.call(
+            call.StopTransaction(
+                meter_stop=1_005_000,
+                timestamp=stamp(30),
+                transaction_id=tx,
+                transaction_data=[sample(15, 1_002_500), unset_clock],
+            ),
+            suppress=False,
+        )
+        assert reply is not None
+        charge_point = setup_integration.runtime_data.charge_points["CP1"]
+        assert any("transactionData[1]" in a.description for a in charge_point.anomalies)
+    (session,) = await get_sessions(hass)
+    assert session["meter_stop_wh"] == 1_005_000
+    assert session["energy_kwh"] == pytest.approx(5.0)
+
+
 async def test_register_going_backwards_is_flagged(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

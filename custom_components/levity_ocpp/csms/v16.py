@@ -225,7 +225,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             meter_stop,
             reason,
             id_tag,
-            self._samples(transaction_data or []),
+            self._transaction_data(transaction_data or []),
         )
         if id_tag is None:
             return call_result.StopTransaction()
@@ -242,6 +242,18 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             return parse_meter_values(meter_value)
         except InvalidMeterValue as error:
             raise FormationViolationError(details={"cause": str(error)}) from error
+
+    def _transaction_data(self, meter_value: list[dict[str, Any]]) -> list[MeterSample]:
+        """StopTransaction's samples; a broken one must not cost the stop itself."""
+        samples: list[MeterSample] = []
+        for index, item in enumerate(meter_value):
+            try:
+                samples += parse_meter_values([item])
+            except InvalidMeterValue as error:
+                self.model.record_anomaly(
+                    f"StopTransaction transactionData[{index}] ignored: {error}"
+                )
+        return sorted(samples, key=lambda sample: sample.timestamp)
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
