@@ -372,6 +372,33 @@ async def test_a_broken_sample_does_not_cost_the_stop(
     assert session["energy_kwh"] == pytest.approx(5.0)
 
 
+async def test_a_charger_clock_in_the_future_freezes_nothing(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """One stamp from 2099 is taken as received, so later real times still count as newer."""
+    now = datetime.now(UTC)
+
+    def at(minutes: float, energy_wh: float) -> dict[str, Any]:
+        moment = (now + timedelta(minutes=minutes)).isoformat()
+        return {**sample(0, energy_wh), "timestamp": moment}
+
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.charging, timestamp="2099-01-01T00:00:00Z")
+        tx = await start(cp, timestamp=now.isoformat())
+        await meter(cp, tx, {**sample(0, 1_000_500), "timestamp": "2099-01-01T00:00:00Z"})
+        await meter(cp, tx, at(1, 1_002_000))
+        await cp.status(1, ChargePointStatus.suspended_ev, timestamp=at(2, 0)["timestamp"])
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_energy").state == "1002.0"
+        assert hass.states.get("sensor.cp1_status").state == "suspended_ev"
+        charge_point = setup_integration.runtime_data.charge_points["CP1"]
+        assert [a.description[:11] for a in charge_point.anomalies] == ["clock ahead"]
+        await stop(cp, tx, 1_003_000, 0)
+    (session,) = await get_sessions(hass)
+    assert session["energy_kwh"] == pytest.approx(3.0)
+
+
 async def test_register_going_backwards_is_flagged(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 import logging
 from typing import Any, ClassVar
 
@@ -36,6 +37,9 @@ _LOGGER = logging.getLogger(__name__)
 SUBPROTOCOL = "ocpp1.6"
 # A sanity bound: a charger claiming connector 4000 is broken, not big.
 MAX_CONNECTOR_ID = 32
+# A charger's time further ahead than this is a wrong clock. Trusted, one stamp in
+# 2099 would make every later status and reading look older, frozen for good.
+MAX_CLOCK_AHEAD = timedelta(minutes=15)
 
 
 class ChargePointV16(FramedChargePoint, v16.ChargePoint):
@@ -63,6 +67,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         self._hooks = hooks
         self._sessions = sessions
         self._heartbeat_interval = heartbeat_interval
+        self._clock_ahead_reported = False  # once per connection is enough
 
     def _connector(self, connector_id: int) -> None:
         """Make sure a connector id is plausible and known, announcing new ones."""
@@ -151,7 +156,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         """Record a connector's (0: the charge point's) status and error."""
         self._connector(connector_id)
         connector = self.model.connector(connector_id)
-        reported_at = parse_timestamp(timestamp) or utcnow()
+        reported_at = self._not_ahead(parse_timestamp(timestamp) or utcnow())
         if connector.status_time is not None and reported_at < connector.status_time:
             # A status queued while offline arriving after a newer one: keep the newer.
             _LOGGER.debug("%s: stale status for connector %s ignored", self.id, connector_id)
@@ -235,20 +240,38 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         """The charger's clock is the truth; an unreadable stamp is a broken message."""
         if (parsed := parse_timestamp(timestamp)) is None:
             raise FormationViolationError(details={"cause": f"invalid timestamp {timestamp!r}"})
-        return parsed
+        return self._not_ahead(parsed)
+
+    def _not_ahead(self, moment: datetime) -> datetime:
+        """The charger's time, or when we received it if that lies in the future."""
+        now = utcnow()
+        if moment <= now + MAX_CLOCK_AHEAD:
+            return moment
+        if not self._clock_ahead_reported:
+            self._clock_ahead_reported = True
+            self.model.record_anomaly(
+                f"clock ahead: stamped {moment.isoformat()} at {now.isoformat()}; "
+                "such times are taken as received"
+            )
+        return now
 
     def _samples(self, meter_value: list[dict[str, Any]]) -> list[MeterSample]:
         try:
-            return parse_meter_values(meter_value)
+            samples = parse_meter_values(meter_value)
         except InvalidMeterValue as error:
             raise FormationViolationError(details={"cause": str(error)}) from error
+        return [self._sample_not_ahead(sample) for sample in samples]
+
+    def _sample_not_ahead(self, sample: MeterSample) -> MeterSample:
+        timestamp = self._not_ahead(sample.timestamp)
+        return sample if timestamp is sample.timestamp else replace(sample, timestamp=timestamp)
 
     def _transaction_data(self, meter_value: list[dict[str, Any]]) -> list[MeterSample]:
         """StopTransaction's samples; a broken one must not cost the stop itself."""
         samples: list[MeterSample] = []
         for index, item in enumerate(meter_value):
             try:
-                samples += parse_meter_values([item])
+                samples += map(self._sample_not_ahead, parse_meter_values([item]))
             except InvalidMeterValue as error:
                 self.model.record_anomaly(
                     f"StopTransaction transactionData[{index}] ignored: {error}"
