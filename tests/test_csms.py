@@ -23,6 +23,7 @@ from custom_components.levity_ocpp.csms.model import (
     ChargePoint,
     Direction,
 )
+from custom_components.levity_ocpp.csms.register import Verdict, judge
 from custom_components.levity_ocpp.csms.server import (
     CentralSystem,
     InvalidChargePointId,
@@ -458,3 +459,23 @@ def test_book_keeps_orphans_across_a_restart_and_only_the_latest() -> None:
     assert restored.orphan("CP1", 3) == book.orphans[3]
     assert restored.orphan("CP2", 3) is None  # another charger's orphan is not its business
     assert restored.orphan("CP1", charger_closed.transaction_id) is None
+
+
+@pytest.mark.parametrize(
+    ("last", "suspect", "reading", "verdict"),
+    [
+        (None, None, 5.0, Verdict.USE),  # nothing to compare with
+        (100.0, None, 104.0, Verdict.USE),
+        (100.0, None, 110.0, Verdict.USE),  # exactly the limit is plausible
+        (100.0, None, 99.9, Verdict.BACKWARDS),
+        (100.0, None, 4_294_967.295, Verdict.SUSPECT),
+        (100.0, 4_294_967.295, 101.0, Verdict.USE),  # the glitch was a glitch
+        (100.0, 130.0, 131.0, Verdict.CONFIRMED),  # the leap was real
+        (100.0, 130.0, 129.0, Verdict.SUSPECT),  # below the suspect one: a new leap
+        (100.0, 130.0, 150.0, Verdict.SUSPECT),
+    ],
+)
+def test_register_readings_are_judged(
+    last: float | None, suspect: float | None, reading: float, verdict: Verdict
+) -> None:
+    assert judge(last, suspect, reading, jump_limit=10.0) is verdict

@@ -372,6 +372,45 @@ async def test_a_broken_sample_does_not_cost_the_stop(
     assert session["energy_kwh"] == pytest.approx(5.0)
 
 
+async def test_one_glitched_reading_is_neither_shown_nor_billed(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        tx = await start(cp)
+        await meter(cp, tx, sample(0, 1_000_000))
+        await meter(cp, tx, sample(5, 4_294_967_295))  # 0xFFFFFFFF
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_energy").state == "1000.0"
+        await meter(cp, tx, sample(10, 1_002_000))
+        await meter(cp, tx, sample(15, 1_003_000))
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_energy").state == "1003.0"
+        assert hass.states.get("sensor.cp1_session_energy").state == "3.0"
+        await cp.boot()  # rebooted: closed as an orphan at the last believable reading
+        await stop(cp, tx, 1_003_500, 17)  # and its own stop completes it
+    (session,) = await get_sessions(hass)
+    assert session["energy_kwh"] == pytest.approx(3.5)
+    assert any("jumped" in anomaly for anomaly in session["anomalies"])
+
+
+async def test_a_real_leap_counts_once_the_next_reading_confirms_it(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """E.g. a charger that was offline for hours while charging (no queue)."""
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        tx = await start(cp)
+        await meter(cp, tx, sample(0, 1_000_000))
+        await meter(cp, tx, sample(120, 1_022_000))
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_energy").state == "1000.0"
+        await meter(cp, tx, sample(125, 1_022_900))
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_energy").state == "1022.9"
+        assert hass.states.get("sensor.cp1_session_energy").state == "22.9"
+
+
 async def test_a_charger_clock_in_the_future_freezes_nothing(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

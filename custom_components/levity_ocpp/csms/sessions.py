@@ -14,6 +14,7 @@ from . import orphans
 from .hooks import CentralSystemHooks
 from .meter import MeterSample, energy_register_kwh
 from .model import ChargePoint, Connector
+from .register import Verdict, judge
 from .transactions import (
     CLOSED_BY_CENTRAL_SYSTEM,
     CLOSED_BY_CHARGER,
@@ -288,16 +289,23 @@ class SessionManager:
         if connector.energy_register_time is not None and at < connector.energy_register_time:
             return  # buffered history: the session record has it, the sensor shows newer
         current = connector.energy_register_kwh
-        if current is not None and register_kwh < current:
+        verdict = judge(
+            current, connector.energy_register_suspect_kwh, register_kwh, self.jump_limit_kwh
+        )
+        if verdict is Verdict.BACKWARDS:
             charge_point.record_anomaly(
                 f"connector {connector.connector_id}: energy register went backwards "
                 f"from {current:g} kWh to {register_kwh:g} kWh"
             )
             return
-        if current is not None and register_kwh - current > self.jump_limit_kwh:
+        if verdict is Verdict.SUSPECT:
+            assert current is not None
             charge_point.record_anomaly(
                 f"connector {connector.connector_id}: energy register jumped by "
-                f"{register_kwh - current:g} kWh"
+                f"{register_kwh - current:g} kWh; not shown unless the next reading confirms it"
             )
+            connector.energy_register_suspect_kwh = register_kwh
+            return
+        connector.energy_register_suspect_kwh = None
         connector.energy_register_kwh = register_kwh
         connector.energy_register_time = at

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .model import utcnow
+from .register import Verdict, judge
 
 # Who ended a session: the charger with a StopTransaction, or the central system
 # closing an orphan the charger abandoned (reboot, or a new start on the connector).
@@ -44,6 +45,8 @@ class Transaction:
     # Latest register reading by the charger's clock (not by arrival order).
     last_register_wh: float | None = None
     last_register_at: datetime | None = None
+    # A reading that leapt too far, held until the next one confirms it (register.py).
+    suspect_register_wh: float | None = None
     # Per hour (ISO start of the hour): the latest register reading within it, for
     # hourly statistics that follow the charger's clock.
     hourly_register_wh: dict[str, float] = field(default_factory=dict)
@@ -81,11 +84,21 @@ class Transaction:
         """Take one energy register reading; implausible ones are flagged, not used."""
         latest = self.last_register_wh if self.last_register_wh is not None else self.meter_start_wh
         is_newest = self.last_register_at is None or at >= self.last_register_at
-        if is_newest and register_wh < latest:
-            self.flag(f"register went backwards from {latest:g} Wh to {register_wh:g} Wh at {at}")
-            return
-        if is_newest and register_wh - latest > jump_limit_wh:
-            self.flag(f"register jumped by {register_wh - latest:g} Wh at {at}")
+        if is_newest:
+            verdict = judge(latest, self.suspect_register_wh, register_wh, jump_limit_wh)
+            if verdict is Verdict.BACKWARDS:
+                self.flag(
+                    f"register went backwards from {latest:g} Wh to {register_wh:g} Wh at {at}"
+                )
+                return
+            if verdict is Verdict.SUSPECT:
+                self.flag(
+                    f"register jumped by {register_wh - latest:g} Wh at {at}; "
+                    "not used unless the next reading confirms it"
+                )
+                self.suspect_register_wh = register_wh
+                return
+            self.suspect_register_wh = None
         hour = _hour(at)
         previous = self.hourly_register_wh.get(hour)
         self.hourly_register_wh[hour] = (
