@@ -75,3 +75,43 @@ async def test_new_instance_continues_the_session(
         async with connect_charge_point(port, "/CP1") as cp:
             assert await start(cp, 1_005_000, timestamp=stamp(40)) == tx + 1
         await hass2.async_stop(force=True)
+
+
+async def test_damaged_or_newer_saved_data_does_not_stop_the_others(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One unreadable charge point is skipped; fields of a newer version are ignored."""
+    prefix = f"{DOMAIN}.{config_entry.entry_id}"
+    good = {"id": "GOOD", "vendor": "United Chargers", "connectors": [{"connector_id": 1}]}
+    damaged = {"id": "BAD", "connectors": [{"status": "Available"}]}  # no connector_id
+    hass_storage[f"{prefix}.charge_points"] = {
+        "version": 1,
+        "key": f"{prefix}.charge_points",
+        "data": {"charge_points": [damaged, good]},
+    }
+    open_session = {
+        "transaction_id": 7,
+        "charge_point_id": "GOOD",
+        "connector_id": 1,
+        "id_tag": "RESIDENT-7",
+        "started_at": "2026-11-01T10:15:00+00:00",
+        "meter_start_wh": 1000.0,
+        "field_from_a_newer_version": True,
+    }
+    hass_storage[f"{prefix}.transactions"] = {
+        "version": 1,
+        "key": f"{prefix}.transactions",
+        "data": {"next_id": 8, "open": [open_session]},
+    }
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    central = config_entry.runtime_data
+    assert set(central.charge_points) == {"GOOD"}
+    assert central.charge_points["GOOD"].connector(1).transaction.transaction_id == 7
+    assert "Skipped a saved charge point" in caplog.text
+    assert await hass.config_entries.async_unload(config_entry.entry_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -16,6 +17,8 @@ from .csms.model import ChargePoint, Connection, Connector, Reading
 from .csms.transactions import Transaction, TransactionBook
 
 STORAGE_VERSION = 1
+_LOGGER = logging.getLogger(__name__)
+
 SAVE_DELAY = 10  # seconds; coalesces bursts of status and meter messages into one write
 
 _IDENTITY = (
@@ -142,7 +145,19 @@ class ChargePointStore:
     async def async_load(self) -> list[ChargePoint]:
         """Return the charge points saved before, or none on a first start."""
         data = await self._store.async_load() or {}
-        return [charge_point_from_dict(item) for item in data.get("charge_points", [])]
+        charge_points = []
+        for item in data.get("charge_points", []):
+            try:
+                charge_points.append(charge_point_from_dict(item))
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                # One damaged record must not keep the other chargers offline; this
+                # one comes back as new when it reconnects.
+                _LOGGER.error(
+                    "Skipped a saved charge point that could not be read (%r): %.200s",
+                    error,
+                    item,
+                )
+        return charge_points
 
     def bind(self, charge_points: Callable[[], Iterable[ChargePoint]]) -> None:
         """Tell the store where the live charge points are, for later saves."""

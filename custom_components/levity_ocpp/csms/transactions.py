@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -176,7 +176,9 @@ class Transaction:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transaction:
         """Rebuild a transaction saved with `to_dict`."""
-        data = dict(data)
+        # Fields a newer version saved are dropped (HA downgraded), not fatal.
+        known = {item.name for item in fields(cls)}
+        data = {name: value for name, value in data.items() if name in known}
         for name in _TIMES:
             data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
         return cls(**data)
