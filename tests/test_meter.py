@@ -650,8 +650,12 @@ def test_energy_register_unphased_preferred_over_phases() -> None:
     assert result == 6.1
 
 
-def test_energy_register_needs_all_three_phases() -> None:
-    assert energy_register_kwh(sample(sv(ENERGY, "1000", "L1"), sv(ENERGY, "2000", "L2"))) is None
+def test_energy_register_sums_the_phases_reported() -> None:
+    # A single-phase charger tagging its register L1; a split-phase one reporting L1, L2.
+    assert energy_register_kwh(sample(sv(ENERGY, "1234", "L1"))) == pytest.approx(1.234)
+    assert energy_register_kwh(sample(sv(ENERGY, "1234", "L1-N"))) == pytest.approx(1.234)
+    two = sample(sv(ENERGY, "1000", "L1"), sv(ENERGY, "2000", "L2"))
+    assert energy_register_kwh(two) == pytest.approx(3.0)
 
 
 def test_energy_register_ignores_other_phases_and_measurands() -> None:

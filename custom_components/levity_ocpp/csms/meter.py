@@ -301,9 +301,10 @@ def energy_register_kwh(sample: MeterSample, location: str | None = None) -> flo
     """The Energy.Active.Import.Register reading in kWh of this sample.
 
     The unphased value if present, else the sum of L1+L2+L3 (or L1-N..L3-N) if all three
-    are present, else None. Location Outlet is preferred, then the others in the order
-    sent; `location` restricts to one. SignedData, unparseable values and values in a unit
-    that is not energy are ignored.
+    are present, else the sum of the phases that are (a single-phase charger may tag its
+    register L1), else None. Location Outlet is preferred, then the others in the order
+    sent, for a complete reading before a partial one; `location` restricts to one.
+    SignedData, unparseable values and values in a unit that is not energy are ignored.
     """
     register = [
         v
@@ -317,6 +318,7 @@ def energy_register_kwh(sample: MeterSample, location: str | None = None) -> flo
     else:
         seen = list(dict.fromkeys(v.location for v in register))
         locations = sorted(seen, key=lambda place: place != Location.outlet)
+    partial: float | None = None
     for place in locations:
         found = _by_phase(v for v in register if v.location == place)
         if None in found:
@@ -324,7 +326,9 @@ def energy_register_kwh(sample: MeterSample, location: str | None = None) -> flo
         phases = _per_phase(found, neutral_first=False)
         if len(phases) == len(_PHASES):
             return sum(phases)
-    return None
+        if phases and partial is None:
+            partial = sum(phases)
+    return partial
 
 
 def phase_total(values: Iterable[SampledValue], measurand: str) -> float | None:
