@@ -57,6 +57,12 @@ def device_named(hass: HomeAssistant, entry: MockConfigEntry, name: str) -> dr.D
     return next((device for device in devices if device.name == name), None)
 
 
+def connector_devices(hass: HomeAssistant, parent: dr.DeviceEntry) -> dict[str, dr.DeviceEntry]:
+    """The child devices of a charge point device, by name ("Connector 1", ...)."""
+    children = dr.async_entries_for_parent_device(dr.async_get(hass), parent.id)
+    return {child.name: child for child in children if child.name}
+
+
 def entity_of(hass: HomeAssistant, device_id: str, translation_key: str) -> str:
     """The entity id of the entity of a device with this translation key (its name)."""
     entries = er.async_entries_for_device(er.async_get(hass), device_id)
@@ -668,11 +674,7 @@ async def test_connector_device_diagnostics_are_its_chargers(
         await cp.status(2, ChargePointStatus.charging)
         await hass.async_block_till_done()
         parent = device_named(hass, setup_integration, "CP1")
-        connector_2 = next(
-            child
-            for child in dr.async_entries_for_parent_device(dr.async_get(hass), parent.id)
-            if child.name == "Connector 2"
-        )
+        connector_2 = connector_devices(hass, parent)["Connector 2"]
         diagnostics = await get_diagnostics_for_device(
             hass, hass_client, setup_integration, connector_2
         )
@@ -699,10 +701,7 @@ async def test_multi_connector_charger_gets_connector_devices(
 
         device_registry = dr.async_get(hass)
         parent = device_named(hass, setup_integration, "CP1")
-        children = {
-            child.name: child
-            for child in dr.async_entries_for_parent_device(device_registry, parent.id)
-        }
+        children = connector_devices(hass, parent)
         assert set(children) == {"Connector 1", "Connector 2"}
         status_1 = entity_of(hass, children["Connector 1"].id, "connector_status")
         status_2 = entity_of(hass, children["Connector 2"].id, "connector_status")
@@ -739,13 +738,10 @@ async def test_second_connector_moves_all_connector_1_entities(
 
         await cp.status(2)
         await hass.async_block_till_done()
-        children = {
-            child.name: child.id
-            for child in dr.async_entries_for_parent_device(dr.async_get(hass), parent.id)
-        }
+        children = connector_devices(hass, parent)
         on_parent = translation_keys_of(hass, parent.id)
-        on_connector_1 = translation_keys_of(hass, children["Connector 1"])
-        on_connector_2 = translation_keys_of(hass, children["Connector 2"])
+        on_connector_1 = translation_keys_of(hass, children["Connector 1"].id)
+        on_connector_2 = translation_keys_of(hass, children["Connector 2"].id)
     # Connector 2 was born a child device: it shows what a connector has.
     assert "connector_status" in on_connector_2
     # Connector 1 moved there with everything, enabled or not; nothing of it stayed.
@@ -862,12 +858,8 @@ async def test_restart_keeps_connector_devices(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
 
-    device_registry = dr.async_get(hass)
     parent = device_named(hass, entry, "CP1")
-    children = {
-        child.name: child
-        for child in dr.async_entries_for_parent_device(device_registry, parent.id)
-    }
+    children = connector_devices(hass, parent)
     assert set(children) == {"Connector 1", "Connector 2"}
     after = {
         e.entity_id: e.device_id
@@ -1022,11 +1014,7 @@ async def test_connector_device_of_connected_charger_not_removable(
         await cp.status(2)
         await hass.async_block_till_done()
         parent = device_named(hass, setup_integration, "CP1")
-        [connector_1] = [
-            child
-            for child in dr.async_entries_for_parent_device(dr.async_get(hass), parent.id)
-            if child.name == "Connector 1"
-        ]
+        connector_1 = connector_devices(hass, parent)["Connector 1"]
         status_1 = entity_of(hass, connector_1.id, "connector_status")
         response = await remove_device(connector_1.id)
         await cp.status(1, ChargePointStatus.charging)
