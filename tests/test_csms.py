@@ -473,9 +473,28 @@ def test_book_keeps_orphans_across_a_restart_and_only_the_latest() -> None:
         (100.0, 130.0, 131.0, Verdict.CONFIRMED),  # the leap was real
         (100.0, 130.0, 129.0, Verdict.SUSPECT),  # below the suspect one: a new leap
         (100.0, 130.0, 150.0, Verdict.SUSPECT),
+        (100.0, None, -0.005, Verdict.INVALID),  # no register reads below zero
+        (None, None, -5.0, Verdict.INVALID),
+        (100.0, 0.01, 0.02, Verdict.RESET),  # the drop stayed: the meter was reset
+        (100.0, 0.01, 100.5, Verdict.USE),  # back up: the drop was a glitch
+        (100.0, 0.01, 50.0, Verdict.BACKWARDS),  # neither: another drop
     ],
 )
 def test_register_readings_are_judged(
     last: float | None, suspect: float | None, reading: float, verdict: Verdict
 ) -> None:
     assert judge(last, suspect, reading, jump_limit=10.0) is verdict
+
+
+@pytest.mark.parametrize(
+    ("last", "reading", "resolution", "verdict"),
+    [
+        (0.09167, 0.0916667, 0.00001, Verdict.USE),  # 91.67 Wh, then 91.6667 Wh
+        (0.09167, 0.0916, 0.00001, Verdict.BACKWARDS),
+        (5.0, 4.9995, 0.001, Verdict.USE),
+    ],
+)
+def test_register_readings_are_compared_at_the_meters_resolution(
+    last: float, reading: float, resolution: float, verdict: Verdict
+) -> None:
+    assert judge(last, None, reading, 10.0, resolution) is verdict

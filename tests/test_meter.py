@@ -27,6 +27,7 @@ from custom_components.levity_ocpp.csms.meter import (
     InvalidMeterValue,
     MeterSample,
     SampledValue,
+    energy_register,
     energy_register_kwh,
     parse_meter_values,
     phase_average,
@@ -310,6 +311,7 @@ def test_defaults_when_keys_absent() -> None:
         location=Location.outlet.value,
         format=ValueFormat.raw.value,
         raw="12345",
+        resolution=0.001,  # 1 Wh
     )
     assert parsed.key == "Energy.Active.Import.Register|-|Outlet"
 
@@ -589,6 +591,7 @@ def test_camel_case_and_snake_case_keys_agree() -> None:
         location=Location.outlet.value,
         format=ValueFormat.raw.value,
         raw="7.4",
+        resolution=pytest.approx(100.0),  # 0.1 kW
     )
     assert energy.value == 12.345
 
@@ -877,3 +880,31 @@ def test_phase_average(
         assert result is None
     else:
         assert result == pytest.approx(expected)
+
+
+# --- resolution -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit", "resolution_kwh"),
+    [
+        ("91.67", "Wh", 0.00001),
+        ("91.6667", "Wh", 0.0000001),
+        ("1200", "Wh", 0.001),
+        ("1.2e3", "Wh", 0.1),
+        ("12.5", "kWh", 0.1),
+    ],
+)
+def test_register_resolution_is_the_step_of_the_last_digit(
+    raw: str, unit: str, resolution_kwh: float
+) -> None:
+    register = energy_register(sample(sv(ENERGY, raw, unit=unit)))
+    assert register is not None
+    assert register.resolution_kwh == pytest.approx(resolution_kwh)
+
+
+def test_register_resolution_of_phases_adds_up() -> None:
+    register = energy_register(sample(sv(ENERGY, "1.5", "L1"), sv(ENERGY, "2", "L2")))
+    assert register is not None
+    assert register.kwh == pytest.approx(0.0035)
+    assert register.resolution_kwh == pytest.approx(0.0011)

@@ -14,12 +14,12 @@ unknown measurand or unit is kept rather than rejected. Only a structurally brok
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from ocpp.v16.enums import Location, Measurand, Phase, ReadingContext, UnitOfMeasure, ValueFormat
 
@@ -133,6 +133,8 @@ class SampledValue:
     location: str
     format: str
     raw: str
+    # The step of the value's last digit, normalized: 91.67 Wh -> 0.00001 kWh.
+    resolution: float = 0.0
 
     @property
     def key(self) -> str:
@@ -205,11 +207,13 @@ def _parse_sampled_value(where: str, item: Any) -> SampledValue:
     )
 
     number = None if value_format == ValueFormat.signed_data else _number(raw)
+    resolution = _step(raw) if number is not None else 0.0
     unit = None
     if unit_key is not None:
         unit, convert = _NORMALIZE[unit_key]
         if number is not None:
             number = _finite(convert(number))
+            resolution = abs(convert(resolution) - convert(0.0))
     return SampledValue(
         measurand=str(measurand),
         value=number,
@@ -219,6 +223,7 @@ def _parse_sampled_value(where: str, item: Any) -> SampledValue:
         location=str(location),
         format=str(value_format),
         raw=raw,
+        resolution=resolution,
     )
 
 
@@ -256,6 +261,12 @@ def _number(raw: str) -> float | None:
     if not _NUMBER.fullmatch(text):
         return None
     return _finite(float(text))
+
+
+def _step(raw: str) -> float:
+    """The step of a decimal number's last digit: "91.67" -> 0.01, "5e3" -> 1000."""
+    mantissa, _, exponent = raw.strip().lower().partition("e")
+    return float(10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2])))
 
 
 def _finite(value: float) -> float | None:
@@ -297,8 +308,21 @@ def _per_phase(found: Mapping[str | None, float], neutral_first: bool) -> list[f
     return picked
 
 
+class Register(NamedTuple):
+    """An energy register reading and the step of its last digit, in kWh."""
+
+    kwh: float
+    resolution_kwh: float
+
+
 def energy_register_kwh(sample: MeterSample, location: str | None = None) -> float | None:
-    """The Energy.Active.Import.Register reading in kWh of this sample.
+    """The Energy.Active.Import.Register reading in kWh of this sample (see energy_register)."""
+    register = energy_register(sample, location)
+    return register.kwh if register is not None else None
+
+
+def energy_register(sample: MeterSample, location: str | None = None) -> Register | None:
+    """The Energy.Active.Import.Register reading of this sample, with its resolution.
 
     The unphased value if present, else the sum of L1+L2+L3 (or L1-N..L3-N) if all three
     are present, else the sum of the phases that are (a single-phase charger may tag its
@@ -318,16 +342,19 @@ def energy_register_kwh(sample: MeterSample, location: str | None = None) -> flo
     else:
         seen = list(dict.fromkeys(v.location for v in register))
         locations = sorted(seen, key=lambda place: place != Location.outlet)
-    partial: float | None = None
+    partial: Register | None = None
     for place in locations:
-        found = _by_phase(v for v in register if v.location == place)
+        here = [v for v in register if v.location == place]
+        found = _by_phase(here)
+        steps = _by_phase(replace(v, value=v.resolution) for v in here)
         if None in found:
-            return found[None]
+            return Register(found[None], steps[None])
         phases = _per_phase(found, neutral_first=False)
+        step = sum(_per_phase(steps, neutral_first=False))
         if len(phases) == len(_PHASES):
-            return sum(phases)
+            return Register(sum(phases), step)
         if phases and partial is None:
-            partial = sum(phases)
+            partial = Register(sum(phases), step)
     return partial
 
 

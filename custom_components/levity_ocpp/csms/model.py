@@ -90,6 +90,8 @@ class Connector:
     # never goes backwards whatever the charger sends.
     energy_register_kwh: float | None = None
     energy_register_time: datetime | None = None
+    # The step of the published reading's last digit: finer differences are rounding.
+    energy_register_resolution_kwh: float = 0.0
     # A reading that leapt too far, shown only once the next one confirms it.
     energy_register_suspect_kwh: float | None = None
     transaction: Transaction | None = None

@@ -12,7 +12,7 @@ from ocpp.v16.enums import Reason
 
 from . import orphans
 from .hooks import CentralSystemHooks
-from .meter import MeterSample, energy_register_kwh
+from .meter import MeterSample, Register, energy_register
 from .model import ChargePoint, Connector
 from .register import Verdict, judge
 from .transactions import (
@@ -25,6 +25,13 @@ from .transactions import (
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_JUMP_LIMIT_KWH = 10.0
+# meterStart and meterStop are whole Wh (OCPP 1.6 sends them as integers).
+_MESSAGE_REGISTER_RESOLUTION_KWH = 0.001
+
+
+def _message_register(register_wh: float) -> Register:
+    """The register reading a meterStart or meterStop is."""
+    return Register(register_wh / 1000, _MESSAGE_REGISTER_RESOLUTION_KWH)
 
 
 class SessionManager:
@@ -86,12 +93,26 @@ class SessionManager:
             await self._close_orphan(
                 charge_point, orphan, Reason.other, "a new transaction started on its connector"
             )
+        connector = charge_point.connector(connector_id)
+        known_kwh = connector.energy_register_kwh
+        usable_start = meter_start_wh
+        if meter_start_wh < 0:
+            usable_start = known_kwh * 1000 if known_kwh is not None else 0.0
         transaction = self.book.allocate(
-            charge_point.id, connector_id, id_tag, started_at, meter_start_wh, reservation_id
+            charge_point.id, connector_id, id_tag, started_at, usable_start, reservation_id
         )
+        if meter_start_wh < 0:
+            transaction.flag(f"meterStart {meter_start_wh:g} Wh is negative; not used")
+            transaction.meter_start_pending = known_kwh is None
+        elif meter_start_wh == 0 and known_kwh:
+            # A register at 0 after a non-zero one: this charger counts per session.
+            transaction.meter_is_register = False
+        else:
+            self._publish_register(
+                charge_point, connector, _message_register(meter_start_wh), started_at
+            )
         # The id must survive a crash before the charger learns it (no reuse, ever).
         await self.hooks.persist_transactions()
-        connector = charge_point.connector(connector_id)
         connector.transaction = transaction
         self.hooks.session_started(charge_point, transaction)
         charge_point.notify(connector_id)
@@ -129,13 +150,18 @@ class SessionManager:
             for sampled in sample.values:
                 new_series |= sampled.key not in connector.readings
                 connector.take_reading(sampled, sample.timestamp)
-            register_kwh = energy_register_kwh(sample)
-            if register_kwh is None:
+            register = energy_register(sample)
+            if register is None:
                 continue
-            self._publish_register(charge_point, connector, register_kwh, sample.timestamp)
+            # The coarser of this reading and the last one is what they can be compared at.
+            resolution_kwh = max(register.resolution_kwh, connector.energy_register_resolution_kwh)
+            self._publish_register(charge_point, connector, register, sample.timestamp)
             if transaction is not None:
                 transaction.observe_register(
-                    sample.timestamp, register_kwh * 1000, self.jump_limit_kwh * 1000
+                    sample.timestamp,
+                    register.kwh * 1000,
+                    self.jump_limit_kwh * 1000,
+                    resolution_kwh * 1000,
                 )
         if new_series:
             self.hooks.readings_discovered(charge_point, connector.connector_id)
@@ -175,10 +201,11 @@ class SessionManager:
             return None
         if samples:
             await self.meter_values(charge_point, transaction.connector_id, samples, transaction_id)
+        self._publish_stop(charge_point, transaction, stopped_at, meter_stop_wh)
         self.book.close(
             transaction,
             stopped_at=stopped_at,
-            meter_stop_wh=meter_stop_wh,
+            meter_stop_wh=transaction.continuous(meter_stop_wh),
             reason=reason or Reason.local,
             closed_by=CLOSED_BY_CHARGER,
             stop_id_tag=id_tag,
@@ -249,7 +276,9 @@ class SessionManager:
         if stop is None:
             orphans.extend_to_latest_reading(orphan)
         else:
-            orphans.settle(orphan, *stop)
+            stopped_at, meter_stop_wh, reason, id_tag = stop
+            self._publish_stop(charge_point, orphan, stopped_at, meter_stop_wh)
+            orphans.settle(orphan, stopped_at, orphan.continuous(meter_stop_wh), reason, id_tag)
         if orphan.record() == record_before and orphan.hourly_energy_kwh() == hourly_before:
             return
         _LOGGER.info(
@@ -282,30 +311,55 @@ class SessionManager:
             return None
         return transaction
 
-    def _publish_register(
-        self, charge_point: ChargePoint, connector: Connector, register_kwh: float, at: datetime
+    def _publish_stop(
+        self,
+        charge_point: ChargePoint,
+        transaction: Transaction,
+        stopped_at: datetime,
+        meter_stop_wh: float,
     ) -> None:
-        """Move the published register forward; flag readings that would move it back."""
+        """The connector register at the stop (meterStop): the sensor shows it too."""
+        if transaction.meter_is_register and meter_stop_wh >= 0:
+            connector = charge_point.connector(transaction.connector_id)
+            self._publish_register(
+                charge_point, connector, _message_register(meter_stop_wh), stopped_at
+            )
+
+    def _publish_register(
+        self, charge_point: ChargePoint, connector: Connector, register: Register, at: datetime
+    ) -> None:
+        """Move the published register on; flag readings that are not to be believed."""
         if connector.energy_register_time is not None and at < connector.energy_register_time:
             return  # buffered history: the session record has it, the sensor shows newer
         current = connector.energy_register_kwh
+        reading = register.kwh
+        resolution = max(register.resolution_kwh, connector.energy_register_resolution_kwh)
         verdict = judge(
-            current, connector.energy_register_suspect_kwh, register_kwh, self.jump_limit_kwh
+            current, connector.energy_register_suspect_kwh, reading, self.jump_limit_kwh, resolution
         )
-        if verdict is Verdict.BACKWARDS:
-            charge_point.record_anomaly(
-                f"connector {connector.connector_id}: energy register went backwards "
-                f"from {current:g} kWh to {register_kwh:g} kWh"
-            )
+        where = f"connector {connector.connector_id}: energy register"
+        if verdict is Verdict.INVALID:
+            charge_point.record_anomaly(f"{where} reading {reading:g} kWh is negative; ignored")
             return
-        if verdict is Verdict.SUSPECT:
+        if verdict in (Verdict.BACKWARDS, Verdict.SUSPECT):
             assert current is not None
+            what = "went backwards" if verdict is Verdict.BACKWARDS else "jumped"
             charge_point.record_anomaly(
-                f"connector {connector.connector_id}: energy register jumped by "
-                f"{register_kwh - current:g} kWh; not shown unless the next reading confirms it"
+                f"{where} {what} from {current:g} kWh to {reading:g} kWh; "
+                "not shown unless the next reading confirms it"
             )
-            connector.energy_register_suspect_kwh = register_kwh
+            connector.energy_register_suspect_kwh = reading
             return
+        if verdict is Verdict.RESET:
+            charge_point.record_anomaly(
+                f"{where} was reset: it restarted at {connector.energy_register_suspect_kwh:g} kWh "
+                f"after {current:g} kWh"
+            )
+        elif current is not None:
+            reading = max(reading, current)  # within the resolution: the same reading
         connector.energy_register_suspect_kwh = None
-        connector.energy_register_kwh = register_kwh
+        connector.energy_register_kwh = reading
+        connector.energy_register_resolution_kwh = register.resolution_kwh
         connector.energy_register_time = at
+        if current is None:  # the energy sensor can exist now
+            self.hooks.readings_discovered(charge_point, connector.connector_id)

@@ -55,6 +55,15 @@ class Transaction:
     # began. The charger's late report on this one never reaches past it.
     successor_meter_start_wh: float | None = None
     successor_started_at: datetime | None = None
+    # Added to the charger's readings after a meter reset, so they carry on the
+    # session's register instead of starting it again.
+    register_offset_wh: float = 0.0
+    # meterStart was unusable (negative, and no register known): the first good
+    # reading stands in for it.
+    meter_start_pending: bool = False
+    # Whether meterStart/meterStop are readings of the connector's register; not on
+    # a charger that counts each session from zero.
+    meter_is_register: bool = True
 
     @property
     def is_open(self) -> bool:
@@ -80,33 +89,66 @@ class Transaction:
         end = self.stopped_at or now or utcnow()
         return max(0.0, (end - self.started_at).total_seconds())
 
-    def observe_register(self, at: datetime, register_wh: float, jump_limit_wh: float) -> None:
-        """Take one energy register reading; implausible ones are flagged, not used."""
+    def observe_register(
+        self, at: datetime, register_wh: float, jump_limit_wh: float, resolution_wh: float = 0.0
+    ) -> None:
+        """Take one energy register reading; implausible ones are flagged, not used.
+
+        After a confirmed meter reset the session counts on from where the register
+        restarted: readings are kept continuous by an offset, so no Wh is lost or
+        counted twice.
+        """
+        if register_wh < 0:
+            self.flag(f"negative register reading {register_wh:g} Wh at {at} ignored")
+            return
+        if self.meter_start_pending:
+            # meterStart was unusable: the session starts at its first good reading.
+            self.meter_start_wh = register_wh
+            self.meter_start_pending = False
+        reading = register_wh + self.register_offset_wh
         latest = self.last_register_wh if self.last_register_wh is not None else self.meter_start_wh
         is_newest = self.last_register_at is None or at >= self.last_register_at
         if is_newest:
-            verdict = judge(latest, self.suspect_register_wh, register_wh, jump_limit_wh)
+            verdict = judge(latest, self.suspect_register_wh, reading, jump_limit_wh, resolution_wh)
             if verdict is Verdict.BACKWARDS:
                 self.flag(
-                    f"register went backwards from {latest:g} Wh to {register_wh:g} Wh at {at}"
+                    f"register went backwards from {latest:g} Wh to {reading:g} Wh at {at}; "
+                    "not used unless the next reading confirms it"
                 )
+                self.suspect_register_wh = reading
                 return
             if verdict is Verdict.SUSPECT:
                 self.flag(
-                    f"register jumped by {register_wh - latest:g} Wh at {at}; "
+                    f"register jumped by {reading - latest:g} Wh at {at}; "
                     "not used unless the next reading confirms it"
                 )
-                self.suspect_register_wh = register_wh
+                self.suspect_register_wh = reading
                 return
+            if verdict is Verdict.RESET:
+                assert self.suspect_register_wh is not None
+                restarted = self.suspect_register_wh - self.register_offset_wh
+                self.flag(
+                    f"meter reset: the register restarted at {restarted:g} Wh "
+                    f"after {latest:g} Wh; counted on from there"
+                )
+                shift = latest - self.suspect_register_wh
+                self.register_offset_wh += shift
+                reading += shift
             self.suspect_register_wh = None
+            reading = max(reading, latest)  # within the resolution: the same reading
         hour = _hour(at)
         previous = self.hourly_register_wh.get(hour)
-        self.hourly_register_wh[hour] = (
-            register_wh if previous is None else max(previous, register_wh)
-        )
+        self.hourly_register_wh[hour] = reading if previous is None else max(previous, reading)
         if is_newest:
-            self.last_register_wh = register_wh
+            self.last_register_wh = reading
             self.last_register_at = at
+
+    def continuous(self, register_wh: float) -> float:
+        """A raw register reading of the charger on this session's continuous scale.
+
+        A negative one stays negative: it is no reading at all.
+        """
+        return register_wh + self.register_offset_wh if register_wh >= 0 else register_wh
 
     def end(
         self,
@@ -116,7 +158,14 @@ class Transaction:
         closed_by: str,
         stop_id_tag: str | None = None,
     ) -> None:
-        """Set the final reading (again, when the charger reports on an orphan late)."""
+        """Set the final reading (again, when the charger reports on an orphan late).
+
+        `meter_stop_wh` is on the session's continuous scale (see `continuous`).
+        """
+        if meter_stop_wh < 0 or self.meter_start_pending:
+            self.flag(f"meterStop {meter_stop_wh:g} Wh is unusable; the last reading is kept")
+            meter_stop_wh = self.meter_now_wh
+            self.meter_start_pending = False
         if meter_stop_wh < self.meter_start_wh:
             self.flag(
                 f"meterStop {meter_stop_wh:g} Wh is lower than "
