@@ -81,7 +81,7 @@ def translation_keys_of(hass: HomeAssistant, device_id: str) -> set[str | None]:
 def connectivity_of(hass: HomeAssistant, device_id: str) -> str:
     """The entity id of a charge point device's connectivity binary sensor."""
     entries = er.async_entries_for_device(er.async_get(hass), device_id)
-    [entity_id] = [e.entity_id for e in entries if e.domain == "binary_sensor"]
+    [entity_id] = [e.entity_id for e in entries if e.unique_id.endswith("_0_connected")]
     return entity_id
 
 

@@ -53,7 +53,8 @@ async def test_new_instance_continues_the_session(
         assert await hass2.config_entries.async_setup(entry.entry_id)
         await hass2.async_block_till_done()
         # Known before the charger reconnects, with the session's last values.
-        assert hass2.states.get("sensor.cp1_session_energy").state == STATE_UNAVAILABLE
+        assert hass2.states.get("sensor.cp1_session_energy").state == "1.84"
+        assert hass2.states.get("sensor.cp1_energy").state == STATE_UNAVAILABLE
         port = entry.runtime_data.central_system.bound_port
         async with connect_charge_point(port, "/CP1") as cp:
             await cp.status(1, ChargePointStatus.charging)

@@ -14,6 +14,7 @@ from .central import (
     charge_point_identifier,
     connector_identifier,
 )
+from .clock import async_track_time_bound_values
 from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_METER_JUMP_LIMIT,
@@ -75,6 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         await central.async_stop()
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop_on_shutdown))
+    entry.async_on_unload(async_track_time_bound_values(hass, central))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

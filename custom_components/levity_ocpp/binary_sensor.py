@@ -1,4 +1,4 @@
-"""Binary sensors: is the charge point connected to the central system."""
+"""Binary sensors: connected, plugged in, charging, problem."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
 from .central import LevityConfigEntry
 from .csms.model import ChargePoint, Connector
@@ -27,7 +28,36 @@ class LevityBinarySensorDescription(BinarySensorEntityDescription, LevityEntityD
     """A binary sensor of a charge point or connector, computed from the model."""
 
     is_on_fn: Callable[[ChargePoint, Connector], bool | None]
-    always_available: bool = False
+
+
+# A car is plugged in in these; in Available and Reserved it is not. Unavailable and
+# Faulted say nothing about the cable.
+_PLUGGED_IN = frozenset(
+    {
+        ChargePointStatus.preparing,
+        ChargePointStatus.charging,
+        ChargePointStatus.suspended_ev,
+        ChargePointStatus.suspended_evse,
+        ChargePointStatus.finishing,
+    }
+)
+_UNPLUGGED = frozenset({ChargePointStatus.available, ChargePointStatus.reserved})
+
+
+def _plugged_in(status: str | None) -> bool | None:
+    if status in _PLUGGED_IN:
+        return True
+    return False if status in _UNPLUGGED else None
+
+
+def _problem(connector: Connector) -> bool | None:
+    """Faulted, or any error code the charger reported but NoError."""
+    if connector.status is None and connector.error_code is None:
+        return None
+    return connector.status == ChargePointStatus.faulted or connector.error_code not in (
+        None,
+        ChargePointErrorCode.no_error,
+    )
 
 
 BINARY_SENSORS: tuple[LevityBinarySensorDescription, ...] = (
@@ -36,8 +66,35 @@ BINARY_SENSORS: tuple[LevityBinarySensorDescription, ...] = (
         scope=Scope.CHARGE_POINT,
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        always_available=True,  # "off" is the answer while disconnected, not "unavailable"
+        available_offline=True,  # "off" is the answer while disconnected, not "unavailable"
         is_on_fn=lambda cp, _: cp.connected,
+    ),
+    LevityBinarySensorDescription(
+        key="plugged_in",
+        translation_key="plugged_in",
+        device_class=BinarySensorDeviceClass.PLUG,
+        is_on_fn=lambda _, c: _plugged_in(c.status),
+    ),
+    LevityBinarySensorDescription(
+        key="charging",
+        translation_key="charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        is_on_fn=lambda _, c: None if c.status is None else c.status == ChargePointStatus.charging,
+    ),
+    LevityBinarySensorDescription(
+        key="problem",
+        translation_key="problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda _, c: _problem(c),
+    ),
+    LevityBinarySensorDescription(
+        key="problem",
+        translation_key="charge_point_problem",
+        scope=Scope.CHARGE_POINT,
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda _, c: _problem(c),
     ),
 )
 
@@ -50,11 +107,6 @@ class LevityBinarySensor(LevityEntity, BinarySensorEntity):
     def current_value(self) -> bool | None:
         """Compute the value from the charge point and connector."""
         return self.entity_description.is_on_fn(self.charge_point, self.connector)
-
-    @property
-    def available(self) -> bool:
-        """Connectivity is known even when the charger is away."""
-        return self.entity_description.always_available or super().available
 
     @property
     def is_on(self) -> bool | None:

@@ -25,11 +25,13 @@ class LevityEntityDescription(EntityDescription):
     """Common to every entity table: where an entity lives and whether it exists yet.
 
     `exists_fn` lets entities appear only once the charger reports what they show
-    (a measurand it never sends gets no entity).
+    (a measurand it never sends gets no entity). `available_offline` for facts that
+    stay true while the charger is away (its last session, whether it is connected).
     """
 
     scope: Scope = Scope.CONNECTOR
     exists_fn: Callable[[ChargePoint, Connector], bool] = lambda _cp, _c: True
+    available_offline: bool = False
 
 
 class LevityEntity(Entity):
@@ -64,8 +66,8 @@ class LevityEntity(Entity):
 
     @property
     def available(self) -> bool:
-        """Values are live only while the charger is connected."""
-        return self.charge_point.connected
+        """Values are live only while the charger is connected (but for lasting facts)."""
+        return self.entity_description.available_offline or self.charge_point.connected
 
     def current_value(self) -> object:
         """What the entity's state would be now; compared to avoid needless writes."""

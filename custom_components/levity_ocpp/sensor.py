@@ -19,6 +19,7 @@ from homeassistant.const import (
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
+    UnitOfFrequency,
     UnitOfPower,
     UnitOfTemperature,
     UnitOfTime,
@@ -29,8 +30,9 @@ from homeassistant.helpers.typing import StateType
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, Measurand
 
 from .central import LevityConfigEntry
+from .csms.freshness import DRAWN_BY_SESSION, OF_THE_CAR, in_session, is_fresh, stale_after
 from .csms.meter import SampledValue, phase_average, phase_total
-from .csms.model import ChargePoint, Connector
+from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint, Connector, utcnow
 from .entity import LevityEntity, LevityEntityDescription, Scope
 from .platform import async_setup_dynamic_entities
 
@@ -55,6 +57,7 @@ ERROR_CODE_OPTIONS = [snake(code.value) for code in ChargePointErrorCode]
 
 type ExistsFn = Callable[[ChargePoint, Connector], bool]
 type ValueFn = Callable[[ChargePoint, Connector], StateType | datetime]
+type Combine = Callable[[list[SampledValue]], float | None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,10 +66,6 @@ class LevitySensorDescription(SensorEntityDescription, LevityEntityDescription):
 
     value_fn: ValueFn
     last_reset_fn: Callable[[Connector], datetime | None] | None = None
-
-
-def _values(connector: Connector) -> list[SampledValue]:
-    return [reading.sampled for reading in connector.readings.values()]
 
 
 def _reports(measurand: str, phases: tuple[str | None, ...] | None = None) -> ExistsFn:
@@ -82,57 +81,145 @@ def _reports(measurand: str, phases: tuple[str | None, ...] | None = None) -> Ex
     return exists
 
 
-def _phase_value(measurand: str, phases: tuple[str, ...]) -> ValueFn:
-    """The latest value of one phase (the first of `phases` the charger uses)."""
+def _measured(measurand: str, combine: Combine) -> ValueFn:
+    """The value of a measurand now, from fresh readings only (see csms/freshness.py).
 
-    def value(_: ChargePoint, connector: Connector) -> float | None:
-        for phase in phases:
-            for sampled in _values(connector):
-                if sampled.measurand == measurand and sampled.phase == phase:
-                    return sampled.value
-        return None
+    What a session draws is 0 without one, what its car reports unknown.
+    """
+
+    def value(charge_point: ChargePoint, connector: Connector) -> float | None:
+        readings = [r for r in connector.readings.values() if r.sampled.measurand == measurand]
+        if connector.connector_id != CHARGE_POINT_CONNECTOR and measurand in SESSION_BOUND:
+            readings = [r for r in readings if in_session(connector, r)]
+            if not readings:
+                return 0.0 if measurand in DRAWN_BY_SESSION else None
+        now, limit = utcnow(), stale_after(charge_point)
+        return combine([r.sampled for r in readings if is_fresh(r, now, limit)])
 
     return value
 
 
+def _first_of_phases(phases: tuple[str, ...]) -> Combine:
+    """The value of one phase (the first of `phases` the charger uses)."""
+
+    def combine(values: list[SampledValue]) -> float | None:
+        for phase in phases:
+            for sampled in values:
+                if sampled.phase == phase and sampled.value is not None:
+                    return sampled.value
+        return None
+
+    return combine
+
+
+def _combined(measurand: str) -> Combine:
+    return lambda values: phase_total(values, measurand)
+
+
+def _averaged(measurand: str) -> Combine:
+    return lambda values: phase_average(values, measurand)
+
+
 ENERGY = Measurand.energy_active_import_register.value
+ENERGY_EXPORT = Measurand.energy_active_export_register.value
 POWER = Measurand.power_active_import.value
 CURRENT = Measurand.current_import.value
 VOLTAGE = Measurand.voltage.value
 PHASES = ("L1", "L2", "L3")
+SESSION_BOUND = DRAWN_BY_SESSION | OF_THE_CAR
+UNPHASED = (None,)
 
 
-# Measured quantities: (key, measurand, device class, unit, display precision).
-_QUANTITIES: tuple[tuple[str, str, SensorDeviceClass, str, int | None], ...] = (
-    ("power", POWER, SensorDeviceClass.POWER, UnitOfPower.WATT, 0),
-    ("current", CURRENT, SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE, 1),
-    ("voltage", VOLTAGE, SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT, 0),
-    (
+@dataclass(frozen=True, slots=True)
+class _Quantity:
+    """A measured quantity and how HA shows it."""
+
+    key: str
+    measurand: str
+    device_class: SensorDeviceClass
+    unit: str | None
+    precision: int | None = None
+    # A 3-phase charger's average current or voltage means little: the combined
+    # sensor exists only for values reported without a phase (power adds up).
+    combined_needs_unphased: bool = False
+    category: EntityCategory | None = None
+    enabled: bool = True
+    # Per-phase sensors: whether there are any, and enabled by default.
+    phased: bool = False
+    phases_enabled: bool = False
+
+
+_QUANTITIES: tuple[_Quantity, ...] = (
+    _Quantity("power", POWER, SensorDeviceClass.POWER, UnitOfPower.WATT, 0, phased=True),
+    _Quantity(
+        "current",
+        CURRENT,
+        SensorDeviceClass.CURRENT,
+        UnitOfElectricCurrent.AMPERE,
+        1,
+        combined_needs_unphased=True,
+        phased=True,
+        phases_enabled=True,
+    ),
+    _Quantity(
+        "voltage",
+        VOLTAGE,
+        SensorDeviceClass.VOLTAGE,
+        UnitOfElectricPotential.VOLT,
+        0,
+        combined_needs_unphased=True,
+        category=EntityCategory.DIAGNOSTIC,
+        phased=True,
+    ),
+    _Quantity(
         "current_offered",
         Measurand.current_offered.value,
         SensorDeviceClass.CURRENT,
         UnitOfElectricCurrent.AMPERE,
         1,
     ),
-    ("soc", Measurand.soc.value, SensorDeviceClass.BATTERY, PERCENTAGE, None),
-    (
+    _Quantity(
+        "power_offered",
+        Measurand.power_offered.value,
+        SensorDeviceClass.POWER,
+        UnitOfPower.WATT,
+        0,
+        enabled=False,
+    ),
+    _Quantity("soc", Measurand.soc.value, SensorDeviceClass.BATTERY, PERCENTAGE),
+    _Quantity(
         "temperature",
         Measurand.temperature.value,
         SensorDeviceClass.TEMPERATURE,
         UnitOfTemperature.CELSIUS,
+        category=EntityCategory.DIAGNOSTIC,
+    ),
+    _Quantity(
+        "frequency",
+        Measurand.frequency.value,
+        SensorDeviceClass.FREQUENCY,
+        UnitOfFrequency.HERTZ,
+        2,
+        category=EntityCategory.DIAGNOSTIC,
+        enabled=False,
+    ),
+    _Quantity(
+        "power_factor",
+        Measurand.power_factor.value,
+        SensorDeviceClass.POWER_FACTOR,
         None,
+        2,
+        category=EntityCategory.DIAGNOSTIC,
+        enabled=False,
     ),
 )
-# Quantities with per-phase sensors; power adds up over phases, the others average.
-_PHASED = {"power": POWER, "current": CURRENT, "voltage": VOLTAGE}
 
 
 def _measurement(
+    quantity: _Quantity,
     key: str,
     translation_key: str,
     scope: Scope,
-    device_class: SensorDeviceClass,
-    unit: str,
     exists_fn: ExistsFn,
     value_fn: ValueFn,
     **extra: object,
@@ -141,77 +228,104 @@ def _measurement(
         key=key,
         translation_key=translation_key,
         scope=scope,
-        device_class=device_class,
-        native_unit_of_measurement=unit,
+        device_class=quantity.device_class,
+        native_unit_of_measurement=quantity.unit,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=quantity.precision,
         exists_fn=exists_fn,
         value_fn=value_fn,
         **extra,  # type: ignore[arg-type]
     )
 
 
-def _aggregate(key: str, measurand: str) -> ValueFn:
-    combine = phase_total if key == "power" else phase_average
-    return lambda _, connector: combine(_values(connector), measurand)
+def _register(
+    key: str, translation_key: str, scope: Scope, **extra: object
+) -> LevitySensorDescription:
+    return LevitySensorDescription(
+        key=key,
+        translation_key=translation_key,
+        scope=scope,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        # Only ever a register: interval or session values would break the
+        # Energy dashboard's sums.
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def _meter_sensors(scope: Scope, prefix: str) -> tuple[LevitySensorDescription, ...]:
     """Meter sensors of a connector, or (prefix "main_meter_") of the charger's main meter."""
-    energy = LevitySensorDescription(
-        key="energy",
-        translation_key=f"{prefix}energy",
-        scope=scope,
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        # Only ever the register: interval or session values would break the
-        # Energy dashboard's sums.
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=3,
+    energy = _register(
+        "energy",
+        f"{prefix}energy",
+        scope,
         exists_fn=lambda _, c: c.energy_register_kwh is not None,
         value_fn=lambda _, c: c.energy_register_kwh,
     )
-    totals = [
+    # Exported energy is shown as sent: HA's total_increasing takes a drop as a reset.
+    energy_export = _register(
+        "energy_export",
+        f"{prefix}energy_export",
+        scope,
+        entity_registry_enabled_default=False,
+        exists_fn=_reports(ENERGY_EXPORT),
+        value_fn=lambda _, c: phase_total(
+            [reading.sampled for reading in c.readings.values()], ENERGY_EXPORT
+        ),
+    )
+    combined = [
         _measurement(
-            key,
-            f"{prefix}{key}",
+            quantity,
+            quantity.key,
+            f"{prefix}{quantity.key}",
             scope,
-            device_class,
-            unit,
-            _reports(measurand),
-            _aggregate(key, measurand),
-            suggested_display_precision=precision,
-            entity_category=EntityCategory.DIAGNOSTIC if key == "temperature" else None,
+            _reports(quantity.measurand, UNPHASED if quantity.combined_needs_unphased else None),
+            _measured(
+                quantity.measurand,
+                _averaged(quantity.measurand)
+                if quantity.combined_needs_unphased
+                else _combined(quantity.measurand),
+            ),
+            entity_category=quantity.category,
+            entity_registry_enabled_default=quantity.enabled,
         )
-        for key, measurand, device_class, unit, precision in _QUANTITIES
+        for quantity in _QUANTITIES
     ]
     phases = [
         _measurement(
-            f"{key}_{phase.lower()}",
-            f"{prefix}{key}_phase",
+            quantity,
+            f"{quantity.key}_{phase.lower()}",
+            f"{prefix}{quantity.key}_phase",
             scope,
-            device_class,
-            unit,
-            _reports(_PHASED[key], (phase, f"{phase}-N")),
-            _phase_value(
-                _PHASED[key], (f"{phase}-N", phase) if key == "voltage" else (phase, f"{phase}-N")
+            _reports(quantity.measurand, (phase, f"{phase}-N")),
+            _measured(
+                quantity.measurand,
+                # Voltage is phase to neutral first; power and current per conductor.
+                _first_of_phases(
+                    (f"{phase}-N", phase) if quantity.key == "voltage" else (phase, f"{phase}-N")
+                ),
             ),
             translation_placeholders={"phase": phase},
-            entity_registry_enabled_default=False,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=quantity.phases_enabled,
         )
-        for key, _, device_class, unit, _ in _QUANTITIES
-        if key in _PHASED
+        for quantity in _QUANTITIES
+        if quantity.phased
         for phase in PHASES
     ]
-    return (energy, *totals, *phases)
+    return (energy, energy_export, *combined, *phases)
 
 
 def _session_energy(connector: Connector) -> float | None:
     return connector.session.energy_kwh if connector.session else None
 
 
-def _session_minutes(connector: Connector) -> float | None:
+def _session_minutes(connector: Connector) -> int | None:
+    """Whole minutes: a running session's state changes once a minute, not per message."""
     session = connector.session
-    return round(session.duration_seconds() / 60, 1) if session else None
+    return int(session.duration_seconds() // 60) if session else None
 
 
 STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
@@ -269,6 +383,7 @@ SESSION_SENSORS: tuple[LevitySensorDescription, ...] = (
         suggested_display_precision=3,
         value_fn=lambda _, c: _session_energy(c),
         last_reset_fn=lambda c: c.session.started_at if c.session else None,
+        available_offline=True,
     ),
     LevitySensorDescription(
         key="session_duration",
@@ -277,12 +392,22 @@ SESSION_SENSORS: tuple[LevitySensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
         value_fn=lambda _, c: _session_minutes(c),
+        available_offline=True,
+    ),
+    LevitySensorDescription(
+        key="session_end",
+        translation_key="session_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        # Unknown while a session runs: it has not ended.
+        value_fn=lambda _, c: c.session.stopped_at if c.session else None,
+        available_offline=True,
     ),
     LevitySensorDescription(
         key="session_id_tag",
         translation_key="session_id_tag",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda _, c: c.session.id_tag if c.session else None,
+        available_offline=True,
     ),
     LevitySensorDescription(
         key="transaction_id",

@@ -60,7 +60,10 @@ class Reading:
     """The latest sampled value of one series (measurand, phase, location)."""
 
     sampled: SampledValue
-    time: datetime
+    time: datetime  # the charger's (when it was measured)
+    # Ours (when it arrived); None for readings from before a restart. What a
+    # reading is worth now depends on this, not on a charger clock that may be off.
+    received_at: datetime | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -102,7 +105,7 @@ class Connector:
         """The running session, else the last one (its values stay shown until the next)."""
         return self.transaction or self.last_transaction
 
-    def take_reading(self, sampled: SampledValue, time: datetime) -> bool:
+    def take_reading(self, sampled: SampledValue, time: datetime, received_at: datetime) -> bool:
         """Keep a sampled value unless a newer one of its series is already known.
 
         Return whether it was taken (buffered history never overwrites live values).
@@ -110,7 +113,7 @@ class Connector:
         current = self.readings.get(sampled.key)
         if current is not None and time < current.time:
             return False
-        self.readings[sampled.key] = Reading(sampled, time)
+        self.readings[sampled.key] = Reading(sampled, time, received_at)
         return True
 
 

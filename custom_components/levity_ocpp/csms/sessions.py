@@ -13,7 +13,7 @@ from ocpp.v16.enums import Reason
 from . import orphans
 from .hooks import CentralSystemHooks
 from .meter import MeterSample, Register, energy_register
-from .model import ChargePoint, Connector
+from .model import ChargePoint, Connector, utcnow
 from .register import Verdict, judge
 from .transactions import (
     CLOSED_BY_CENTRAL_SYSTEM,
@@ -146,10 +146,11 @@ class SessionManager:
         transaction: Transaction | None,
     ) -> None:
         new_series = False
+        received_at = utcnow()
         for sample in samples:
             for sampled in sample.values:
                 new_series |= sampled.key not in connector.readings
-                connector.take_reading(sampled, sample.timestamp)
+                connector.take_reading(sampled, sample.timestamp, received_at)
             register = energy_register(sample)
             if register is None:
                 continue
