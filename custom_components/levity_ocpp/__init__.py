@@ -100,14 +100,15 @@ async def async_remove_config_entry_device(
 ) -> bool:
     """Let the user remove a charge point that is not connected (it comes back if it does).
 
-    A connector's device goes with its charge point, not on its own.
+    Its open sessions end there (recorded as ended by removal). A connector's device
+    goes with its charge point, not on its own.
     """
     central = entry.runtime_data
     for charge_point in list(central.charge_points.values()):
         if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
             if charge_point.connected:
                 return False
-            del central.charge_points[charge_point.id]
+            await central.central_system.remove(charge_point.id)
             central.store.schedule_save()
             return True
         if any(

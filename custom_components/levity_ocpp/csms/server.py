@@ -224,6 +224,13 @@ class CentralSystem:
                 model.notify_all()
             self.hooks.charge_point_updated(model)
 
+    async def remove(self, charge_point_id: str) -> None:
+        """Forget a charge point that is not connected, ending its open sessions."""
+        model = self.charge_points[charge_point_id]
+        assert not model.connected, "a connected charge point would come straight back"
+        await self.sessions.charge_point_removed(model)
+        del self.charge_points[charge_point_id]
+
     def _charge_point(self, charge_point_id: str) -> ChargePoint:
         if (model := self.charge_points.get(charge_point_id)) is None:
             model = self.charge_points[charge_point_id] = ChargePoint(charge_point_id)

@@ -18,6 +18,7 @@ from .register import Verdict, judge
 from .transactions import (
     CLOSED_BY_CENTRAL_SYSTEM,
     CLOSED_BY_CHARGER,
+    CLOSED_BY_REMOVAL,
     Transaction,
     TransactionBook,
 )
@@ -218,6 +219,25 @@ class SessionManager:
         """A (re)booted charger has abandoned its open sessions: close them."""
         for orphan in self.book.open_on(charge_point.id):
             await self._close_orphan(charge_point, orphan, Reason.reboot, "the charger rebooted")
+
+    async def charge_point_removed(self, charge_point: ChargePoint) -> None:
+        """The user removed the charge point: end its sessions, forget its orphans.
+
+        An open session left in the book would bring the charge point back at the
+        next start; a late report on an orphan would reopen what the user removed.
+        """
+        for transaction in self.book.open_on(charge_point.id):
+            transaction.flag("ended because the charge point was removed")
+            self.book.close(
+                transaction,
+                stopped_at=transaction.last_register_at or transaction.started_at,
+                meter_stop_wh=transaction.meter_now_wh,
+                reason=Reason.other,
+                closed_by=CLOSED_BY_REMOVAL,
+            )
+            await self._finish(charge_point, transaction)
+        self.book.forget(charge_point.id)
+        await self.hooks.persist_transactions()
 
     async def _close_orphan(
         self, charge_point: ChargePoint, orphan: Transaction, reason: str, why: str

@@ -13,6 +13,8 @@ from .register import Verdict, judge
 # closing an orphan the charger abandoned (reboot, or a new start on the connector).
 CLOSED_BY_CHARGER = "charger"
 CLOSED_BY_CENTRAL_SYSTEM = "central_system"
+# The user removed the charge point: its open sessions end there, for good.
+CLOSED_BY_REMOVAL = "removal"
 # How many orphans a central system remembers for late reports; chargers deliver
 # their queue right after reconnecting, so only the latest few ever matter.
 MAX_ORPHANS = 100
@@ -321,6 +323,13 @@ class TransactionBook:
             self.orphans[transaction.transaction_id] = transaction
             while len(self.orphans) > MAX_ORPHANS:
                 del self.orphans[min(self.orphans)]
+
+    def forget(self, charge_point_id: str) -> None:
+        """Drop what the book keeps of a removed charge point (its orphans)."""
+        for transaction_id in [
+            tid for tid, orphan in self.orphans.items() if orphan.charge_point_id == charge_point_id
+        ]:
+            del self.orphans[transaction_id]
 
     def orphan(self, charge_point_id: str, transaction_id: int) -> Transaction | None:
         """A session we closed for this charger, that it may still report on (or has)."""
