@@ -153,26 +153,6 @@ async def test_bad_charge_point_id_refused(
     assert dr.async_entries_for_config_entry(dr.async_get(hass), setup_integration.entry_id) == []
 
 
-async def test_only_ocpp201_offered_refused_with_clear_log(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    connect: Connect,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        async with connect("/CP1", subprotocols=["ocpp2.0.1"]):
-            pass
-    assert refused.value.response.status_code == 400
-    [record] = [r for r in caplog.records if "Refused" in r.getMessage()]
-    assert record.levelno == logging.WARNING
-    message = record.getMessage()
-    assert "/CP1" in message
-    assert "ocpp2.0.1" in message
-    assert "ocpp1.6" in message
-    await hass.async_block_till_done()
-    assert device_named(hass, setup_integration, "CP1") is None
-
-
 async def test_newest_version_first_negotiates_ocpp16(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
