@@ -86,8 +86,7 @@ def _redact_path(path: str | None, charge_point_id: str) -> str | None:
         return None
     base, question_mark, _ = path.partition("?")
     segments = [
-        REDACTED if unquote(segment) == charge_point_id else segment
-        for segment in base.split("/")
+        REDACTED if unquote(segment) == charge_point_id else segment for segment in base.split("/")
     ]
     return redact_query("/".join(segments) + question_mark)
 
