@@ -76,3 +76,23 @@ async def test_diagnostics_hide_query_and_charge_point_id(
             assert charge_point_id not in dumped
         assert f'"{charge_point_id}"' not in dumped
         assert f"/{charge_point_id}" not in dumped
+
+
+async def test_broken_frame_hides_id_tag_and_charge_point_id(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+) -> None:
+    async with connect("/GARAGE-4711", start=False) as cp:
+        # Not JSON (cut short), so only the text-level redaction can hide its fields.
+        reply = await cp.raw('[2,"a1","Authorize",{"idTag":"RESIDENT-7","note":"GARAGE-4711"')
+        assert reply[0] == 4
+        [device] = dr.async_entries_for_config_entry(dr.async_get(hass), setup_integration.entry_id)
+        diagnostics = await get_diagnostics_for_device(hass, hass_client, setup_integration, device)
+    [broken] = [f["frame"] for f in diagnostics["frames"] if '"Authorize"' in f["frame"]]
+    assert '"idTag":"**REDACTED**"' in broken
+    assert '"note":"**REDACTED**"' in broken
+    dumped = json.dumps(diagnostics)
+    assert "RESIDENT-7" not in dumped
+    assert "GARAGE-4711" not in dumped

@@ -59,6 +59,9 @@ def _redact_payload(value: Any) -> Any:
     """Hide personal fields and secret configuration values anywhere in a payload."""
     if isinstance(value, list):
         return [_redact_payload(item) for item in value]
+    if isinstance(value, str):
+        # Our CALLERROR to a broken frame quotes that frame as text in its details.
+        return FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', value)
     if not isinstance(value, dict):
         return value
     redacted = {
