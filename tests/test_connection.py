@@ -153,26 +153,6 @@ async def test_bad_charge_point_id_refused(
     assert dr.async_entries_for_config_entry(dr.async_get(hass), setup_integration.entry_id) == []
 
 
-async def test_only_ocpp201_offered_refused_with_clear_log(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    connect: Connect,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        async with connect("/CP1", subprotocols=["ocpp2.0.1"]):
-            pass
-    assert refused.value.response.status_code == 400
-    [record] = [r for r in caplog.records if "Refused" in r.getMessage()]
-    assert record.levelno == logging.WARNING
-    message = record.getMessage()
-    assert "/CP1" in message
-    assert "ocpp2.0.1" in message
-    assert "ocpp1.6" in message
-    await hass.async_block_till_done()
-    assert device_named(hass, setup_integration, "CP1") is None
-
-
 async def test_newest_version_first_negotiates_ocpp16(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
@@ -608,16 +588,17 @@ async def test_configuration_fetched_and_diagnostics_redacted(
     assert "SECRET" not in json.dumps(diagnostics)
 
     [connection] = diagnostics["connections"]
-    assert connection["path"] == "/CP1"
+    assert connection["path"] == "/**REDACTED**"  # the id identifies the charger
     assert connection["subprotocol"] == "ocpp1.6"
     assert connection["remote_address"] == "**REDACTED**"
     assert connection["connected_at"]
     assert connection["disconnected_at"] is None
     assert diagnostics["connected"] is True
 
-    assert entry_diagnostics["charge_points"]["CP1"]["connected"] is True
-    assert entry_diagnostics["charge_points"]["CP1"]["vendor"] == "United Chargers"
-    assert entry_diagnostics["charge_points"]["CP1"]["connectors"] == [1]
+    [summary] = entry_diagnostics["charge_points"].values()
+    assert summary["connected"] is True
+    assert summary["vendor"] == "United Chargers"
+    assert summary["connectors"] == [1]
     assert entry_diagnostics["listening_port"] == listening_port(setup_integration)
 
 
@@ -651,10 +632,10 @@ async def test_diagnostics_keep_connection_history(
         device = device_named(hass, setup_integration, "CP1")
         diagnostics = await get_diagnostics_for_device(hass, hass_client, setup_integration, device)
     first, second = diagnostics["connections"]
-    assert first["path"] == "/ocpp/CP1"
+    assert first["path"] == "/ocpp/**REDACTED**"
     assert first["subprotocol"] == "ocpp1.6"
     assert first["disconnected_at"] is not None
-    assert second["path"] == "/CP1"
+    assert second["path"] == "/**REDACTED**"
     assert second["subprotocol"] == "ocpp1.6"
     assert second["disconnected_at"] is None
 
@@ -679,7 +660,8 @@ async def test_connector_device_diagnostics_are_its_chargers(
             hass, hass_client, setup_integration, connector_2
         )
     assert diagnostics["connector_id"] == 2
-    assert diagnostics["id"] == "CP1"
+    assert diagnostics["id"] == "**REDACTED**"
+    assert diagnostics["vendor"] == "United Chargers"
     assert diagnostics["connected"] is True
 
 

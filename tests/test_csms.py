@@ -10,11 +10,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 import json
+import logging
 
 from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointStatus, RegistrationStatus
 import pytest
 from websockets.datastructures import Headers
+from websockets.exceptions import InvalidStatus
 
 from custom_components.levity_ocpp.csms.hooks import CentralSystemHooks
 from custom_components.levity_ocpp.csms.model import (
@@ -23,11 +25,15 @@ from custom_components.levity_ocpp.csms.model import (
     ChargePoint,
     Direction,
 )
-from custom_components.levity_ocpp.csms.register import Verdict, judge
-from custom_components.levity_ocpp.csms.server import (
-    CentralSystem,
+from custom_components.levity_ocpp.csms.paths import (
     InvalidChargePointId,
     charge_point_id_from_path,
+    redact_query,
+)
+from custom_components.levity_ocpp.csms.register import Verdict, judge
+from custom_components.levity_ocpp.csms.server import (
+    MAX_WARNED_REFUSALS,
+    CentralSystem,
     offered_subprotocols,
 )
 from custom_components.levity_ocpp.csms.timestamps import format_timestamp, parse_timestamp
@@ -59,6 +65,9 @@ class RecordingHooks(CentralSystemHooks):
 
     def connector_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
         self.calls.append(("connector", charge_point.id, connector_id))
+
+    def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
+        self.calls.append(("refused", path, None))
 
     def of(self, kind: str, charge_point_id: str = "CP1") -> list[tuple[str, str, int | None]]:
         return [c for c in self.calls if c[0] == kind and c[1] == charge_point_id]
@@ -135,11 +144,68 @@ def test_charge_point_id_from_path(path: str, expected: str) -> None:
         ("/CP%001", "control characters"),
         ("/CP%7F", "control characters"),
         ("/CP%E2%80%8B1", "control characters"),  # zero-width space (format, Cf)
+        ("/ocpp/", "generic path word"),
+        ("/OCPP16", "generic path word"),
+        ("/ocpp1.6/?token=x", "generic path word"),
+        ("/ws/ocppj", "generic path word"),
+        ("/steve/websocket/CentralSystemService/", "generic path word"),
+        ("/wss", "must end with the charge point's id"),
+        ("/%63sms", "generic path word"),  # "csms", percent-encoded
     ],
 )
 def test_charge_point_id_from_path_refused(path: str, error: str) -> None:
     with pytest.raises(InvalidChargePointId, match=error):
         charge_point_id_from_path(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/ocpp/CP1", "CP1"),
+        ("/site/ocpp", "ocpp"),  # another segment is there: a charger named "ocpp"
+        ("/cs/central/CP-9", "CP-9"),
+    ],
+)
+def test_generic_words_before_the_id(path: str, expected: str) -> None:
+    assert charge_point_id_from_path(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/CP1", "/CP1"),
+        ("/CP1?token=secret&x=1", "/CP1?**REDACTED**"),
+        ("/CP1?", "/CP1?**REDACTED**"),
+    ],
+)
+def test_redact_query(path: str, shown: str) -> None:
+    assert redact_query(path) == shown
+
+
+async def test_refusals_reach_the_hooks_and_warn_once_per_path(
+    central: CentralSystem, hooks: RecordingHooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def refuse(path: str) -> None:
+        with pytest.raises(InvalidStatus):
+            async with connect(central, path):
+                pass
+
+    await refuse("/ocpp/?token=secret")
+    await refuse("/ocpp/?token=secret")
+    assert (
+        hooks.of("refused", "/ocpp/?**REDACTED**") == [("refused", "/ocpp/?**REDACTED**", None)] * 2
+    )
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert not any("secret" in r.getMessage() for r in ours)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    # The memory of what was warned about is bounded: the oldest path is warned again.
+    for number in range(MAX_WARNED_REFUSALS):
+        await refuse(f"/ws{number}/{'x' * 49}")
+    await refuse("/ocpp/?token=other")
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == MAX_WARNED_REFUSALS + 2
+    assert hooks.of("discovered", "ocpp") == []
 
 
 def test_offered_subprotocols() -> None:

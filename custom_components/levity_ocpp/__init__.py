@@ -24,6 +24,7 @@ from .const import (
 )
 from .csms.server import CentralSystem
 from .recorder import IdTagStatistics
+from .refusals import async_forget, async_refusals
 from .services import async_setup_services
 from .store import ChargePointStore, SessionStore
 
@@ -69,6 +70,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
             },
         ) from error
     entry.runtime_data = central
+    refusals = async_refusals(hass, entry.entry_id)
+    refusals.resume()
+    entry.async_on_unload(refusals.pause)
 
     async def _stop_on_shutdown(_: Event) -> None:
         # Close the sockets so chargers reconnect to the next HA instance at once,
@@ -93,6 +97,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> N
     """Forget the charge points of a removed central system."""
     await ChargePointStore(hass, entry.entry_id).async_remove()
     await SessionStore(hass, entry.entry_id).async_remove()
+    async_forget(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

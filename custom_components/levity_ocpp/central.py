@@ -24,6 +24,7 @@ from .recorder import (
     hourly_change,
     session_event_data,
 )
+from .refusals import async_refusals
 from .store import ChargePointStore, SessionStore
 
 # Called with (charge point, connector id; 0 for the charge point itself) whenever
@@ -118,6 +119,10 @@ class LevityCentral(CentralSystemHooks):
         charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
         self._announce(charge_point, CHARGE_POINT_CONNECTOR)
         self.store.schedule_save()
+
+    def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
+        """Show the user which charger URL is wrong: a repair issue."""
+        async_refusals(self.hass, self.entry.entry_id).add(path, remote, reason)
 
     def charge_point_updated(self, charge_point: ChargePoint) -> None:
         """Refresh the device (vendor, model, firmware...) and save."""

@@ -1,10 +1,17 @@
-"""Diagnostics: a charge point's identity, configuration, connections and recent frames."""
+"""Diagnostics: a charge point's identity, configuration, connections and recent frames.
+
+What is shared hides personal and secret values, URL queries (chargers put
+tokens there) and the charge point id, which identifies a charger like a serial
+number does: wherever it appears, as a value, a dict key, a path segment or
+inside a frame.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
+from urllib.parse import quote, unquote
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
@@ -12,6 +19,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .central import LevityConfigEntry, charge_point_identifier, connector_identifier
 from .csms.model import ChargePoint
+from .csms.paths import redact_query
 from .store import charge_point_to_dict
 
 TO_REDACT = {
@@ -42,12 +50,18 @@ FIELD_IN_BROKEN_FRAME = re.compile(
     r'("(?:' + "|".join(sorted(FRAME_FIELDS_TO_REDACT)) + r')"\s*:\s*)"[^"]*"'
 )
 REDACTED = "**REDACTED**"
+# A shorter id is hidden only where it is a whole value: as part of other text
+# ("1" in every timestamp) hiding it would destroy the frames and tell nothing.
+MIN_ID_LENGTH_HIDDEN_IN_TEXT = 4
 
 
 def _redact_payload(value: Any) -> Any:
     """Hide personal fields and secret configuration values anywhere in a payload."""
     if isinstance(value, list):
         return [_redact_payload(item) for item in value]
+    if isinstance(value, str):
+        # Our CALLERROR to a broken frame quotes that frame as text in its details.
+        return FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', value)
     if not isinstance(value, dict):
         return value
     redacted = {
@@ -60,17 +74,52 @@ def _redact_payload(value: Any) -> Any:
     return redacted
 
 
-def _redact_frame(text: str) -> str:
+def _redact_frame(text: str, charge_point_id: str) -> str:
     try:
         frame = json.loads(text)
     except ValueError:
         return FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', text)
-    return json.dumps(_redact_payload(frame), separators=(",", ":"))
+    frame = _without_id(_redact_payload(frame), charge_point_id)
+    return json.dumps(frame, separators=(",", ":"))
+
+
+def _redact_path(path: str | None, charge_point_id: str) -> str | None:
+    """The path without its query and with the segment naming the charge point hidden."""
+    if path is None:
+        return None
+    base, question_mark, _ = path.partition("?")
+    segments = [
+        REDACTED if unquote(segment) == charge_point_id else segment for segment in base.split("/")
+    ]
+    return redact_query("/".join(segments) + question_mark)
+
+
+def _without_id(value: Any, charge_point_id: str) -> Any:
+    """Hide the charge point id in every key and text of `value`."""
+    if isinstance(value, dict):
+        return {
+            _without_id(key, charge_point_id): _without_id(item, charge_point_id)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_id(item, charge_point_id) for item in value]
+    if not isinstance(value, str):
+        return value
+    if value == charge_point_id:
+        return REDACTED
+    if len(charge_point_id) < MIN_ID_LENGTH_HIDDEN_IN_TEXT:
+        return value
+    for spelling in {charge_point_id, quote(charge_point_id, safe="")}:
+        value = value.replace(spelling, REDACTED)
+    return value
 
 
 def charge_point_diagnostics(charge_point: ChargePoint) -> dict[str, Any]:
-    """Everything useful to debug one charger, with personal and secret values hidden."""
+    """Everything useful to debug one charger, with identifying and secret values hidden."""
     data = charge_point_to_dict(charge_point)
+    data["path"] = _redact_path(data["path"], charge_point.id)
+    for connection in data["connections"]:
+        connection["path"] = _redact_path(connection["path"], charge_point.id)
     data["configuration"] = {
         key: {**item, "value": REDACTED} if SECRET_KEY.search(key) else item
         for key, item in data["configuration"].items()
@@ -89,11 +138,12 @@ def charge_point_diagnostics(charge_point: ChargePoint) -> dict[str, Any]:
         {
             "time": frame.time.isoformat(),
             "direction": frame.direction.value,
-            "frame": _redact_frame(frame.text),
+            "frame": _redact_frame(frame.text, charge_point.id),
         }
         for frame in charge_point.frames
     ]
-    return async_redact_data(data, TO_REDACT)
+    redacted: dict[str, Any] = _without_id(async_redact_data(data, TO_REDACT), charge_point.id)
+    return redacted
 
 
 async def async_get_config_entry_diagnostics(
@@ -104,15 +154,19 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": {"data": dict(entry.data), "options": dict(entry.options)},
         "listening_port": central.central_system.bound_port,
+        # Numbered, not by id: the ids identify the chargers.
         "charge_points": {
-            cp.id: {
-                "connected": cp.connected,
-                "vendor": cp.vendor,
-                "model": cp.model,
-                "firmware_version": cp.firmware_version,
-                "connectors": cp.connector_ids,
-            }
-            for cp in central.charge_points.values()
+            f"charge_point_{number}": _without_id(
+                {
+                    "connected": cp.connected,
+                    "vendor": cp.vendor,
+                    "model": cp.model,
+                    "firmware_version": cp.firmware_version,
+                    "connectors": cp.connector_ids,
+                },
+                cp.id,
+            )
+            for number, cp in enumerate(central.charge_points.values(), start=1)
         },
     }
 

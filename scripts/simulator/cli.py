@@ -88,8 +88,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--retries",
         type=int,
         default=10,
-        help="consecutive failed connection attempts before giving up, 0 for never "
-        "(default: %(default)s)",
+        help="consecutive failed connection attempts before giving up and exiting with "
+        "status 1, a connection the central system closes within a minute counting as "
+        "one; 0 for never (default: %(default)s)",
     )
     add("--seed", type=int, help="random seed for reproducible values")
     add(

@@ -26,6 +26,9 @@ from .model import ConnectionFailed, Disconnected
 
 SUBPROTOCOL = Subprotocol("ocpp1.6")
 MAX_BACKOFF = 30.0
+# A connection the central system closes sooner than this counts as a failed attempt,
+# even after an accepted boot: a server that keeps closing is given up on in the end.
+STABLE_CONNECTION_SECONDS = 60.0
 
 
 @dataclass
@@ -78,15 +81,20 @@ class Connection:
                 if await self._backoff(failures, _connect_error(err)):
                     break
                 continue
+            connected_at = time.monotonic()
             link = await self._serve_connection(ws)
+            lasted = time.monotonic() - connected_at
             if link.dropped.is_set():  # our own doing: a fault or Reset
                 failures = 0
                 if not self._offline_until and await self._sleep_or_stop(self.retry_delay):
                     break
             elif not self._stopping.is_set():
-                # Closed by the other side: count it unless we had come online.
-                failures = 1 if link.online else failures + 1
-                if await self._backoff(failures, "connection closed"):
+                # Closed by the other side: a new run of attempts only if it had
+                # been online for a while.
+                stable = link.online and lasted >= self.stable_connection
+                failures = 1 if stable else failures + 1
+                reason = "connection closed" if link.online else "closed before boot was accepted"
+                if await self._backoff(failures, reason):
                     break
 
     async def _backoff(self, failures: int, reason: str) -> bool:

@@ -15,7 +15,7 @@ from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, Registration
 
 from .charge_point import CallHandlers, Link
 from .config import default_config
-from .connection import Connection, Outgoing
+from .connection import STABLE_CONNECTION_SECONDS, Connection, Outgoing
 from .logs import LOGGER, Prefixed
 from .meter import Meter
 from .model import ConnectionFailed, Connector, Fault, now_iso
@@ -56,6 +56,7 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
         boot_on_reconnect: bool = False,
         retries: int = 10,
         retry_delay: float = 1.0,
+        stable_connection: float = STABLE_CONNECTION_SECONDS,
         response_timeout: float = 30.0,
         seed: int | None = None,
     ) -> None:
@@ -63,7 +64,8 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
 
         ``speed`` scales the energy delivered per real second (for quick demos
         and tests); ``retries`` counts consecutive failed connection attempts
-        before giving up (0: never give up); ``boot_on_reconnect`` makes it send
+        before giving up (0: never give up), a connection closed by the central
+        system within ``stable_connection`` seconds being one; ``boot_on_reconnect`` makes it send
         BootNotification after a network loss too, not only after a (re)boot.
         """
         self.cp_id = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "SIM"
@@ -79,6 +81,8 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
                 raise ValueError(f"{name} must be 1 to {limit} characters")
         if connectors < 1:
             raise ValueError("connectors must be at least 1")
+        if retries < 0:
+            raise ValueError("retries must be 0 (never give up) or more")
         if phases not in (1, 3):
             raise ValueError("phases must be 1 or 3")
         if min(interval, speed, amps, volts, energy_wh) <= 0:
@@ -99,6 +103,7 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
         self.boot_on_reconnect = boot_on_reconnect
         self.retries = retries
         self.retry_delay = retry_delay
+        self.stable_connection = stable_connection
         self.response_timeout = response_timeout
 
         self.connectors = {

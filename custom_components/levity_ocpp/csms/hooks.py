@@ -16,6 +16,9 @@ class CentralSystemHooks:
     def charge_point_discovered(self, charge_point: ChargePoint) -> None:
         """A charge point connected for the first time."""
 
+    def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
+        """A connection was refused; `path` has its query hidden, `remote` is host:port."""
+
     def charge_point_updated(self, charge_point: ChargePoint) -> None:
         """Identity, configuration or connection history changed (worth persisting)."""
 

@@ -4,6 +4,9 @@ The library drops frames it cannot parse without answering and raises on some
 well-formed-but-odd ones (an action that is not a string, for instance). A
 charger gets a CALLERROR for every CALL it sends, however broken, and the
 connection keeps going.
+
+A charger that sends its last frames and hangs up at once has every one of them
+handled: an answer that can no longer be sent is dropped, the reading goes on.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ocpp.exceptions import (
     ProtocolError,
 )
 from ocpp.messages import Call, CallError, MessageType, unpack
+from websockets.exceptions import ConnectionClosed
 
 from .model import ChargePoint, Direction
 
@@ -131,12 +135,31 @@ class FramedChargePoint(LibraryChargePoint):
         self.model = model
         self.active = True
         self._owned_tasks: set[asyncio.Task[Any]] = set()
+        self._answers_lost = 0
+
+    async def start(self) -> None:
+        """Handle frames until the connection is closed and every frame it brought is read.
+
+        websockets keeps the frames that arrived before a close readable after
+        it; `recv` raises ConnectionClosed only once they are all consumed.
+        """
+        while True:
+            await self.route_message(await self._connection.recv())
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Route one frame: CALLs to handlers, results to the waiting `call()`."""
         if not self.active:  # replaced by a newer connection: its frames don't count
             return
         self.model.log_frame(Direction.RECEIVED, _as_text(raw_msg))
+        try:
+            await self._route(raw_msg)
+        except ConnectionClosed as closed:
+            # The charger hung up before our answer: a routine end, said once.
+            self._answers_lost += 1
+            if self._answers_lost == 1:
+                _LOGGER.debug("%s closed the connection before our answer (%s)", self.id, closed)
+
+    async def _route(self, raw_msg: str | bytes) -> None:
         try:
             message = unpack(raw_msg)
         except OCPPError as error:
@@ -150,6 +173,8 @@ class FramedChargePoint(LibraryChargePoint):
             _check_call_shape(message)
             self._check_action_handled(message.action)
             await self._handle_call(message)
+        except ConnectionClosed:
+            raise
         except OCPPError as error:
             _LOGGER.warning("%s: %s rejected: %s", self.id, message.action, error)
             await self._send_error(_reply_id(message), error)
@@ -218,8 +243,9 @@ class FramedChargePoint(LibraryChargePoint):
         return spelled(description=error.description, details=error.details)
 
     async def _send(self, message: str) -> None:
-        self.model.log_frame(Direction.SENT, message)
         await self._connection.send(message)
+        # Logged once on the wire: an answer to a charger that hung up was never sent.
+        self.model.log_frame(Direction.SENT, message)
 
 
 def _as_text(raw: str | bytes) -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 import logging
-import unicodedata
-from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -17,38 +16,21 @@ from websockets.typing import Subprotocol
 
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
+from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_ID_LENGTH = 48  # CiString48, the longest id OCPP lets a charge point have
 SUPPORTED_SUBPROTOCOLS = (OCPP16,)
 MAX_FRAME_BYTES = 1 << 20
-
-
-class InvalidChargePointId(ValueError):
-    """The request path does not name a usable charge point id."""
-
-
-def charge_point_id_from_path(path: str) -> str:
-    """Return the charge point id: the last non-empty path segment, URL-decoded.
-
-    `/CP1`, `/ws/CP1/` and `/any/prefix/CP1?x=1` all mean `CP1`; chargers differ in
-    what they put before the id.
-    """
-    segments = [segment for segment in urlsplit(path).path.split("/") if segment]
-    if not segments:
-        raise InvalidChargePointId("the path names no charge point id")
-    charge_point_id = unquote(segments[-1])
-    if len(charge_point_id) > MAX_ID_LENGTH:
-        raise InvalidChargePointId(f"the id is longer than {MAX_ID_LENGTH} characters")
-    if not charge_point_id.strip():
-        raise InvalidChargePointId("the id is empty")
-    if any(unicodedata.category(char).startswith("C") for char in charge_point_id):
-        raise InvalidChargePointId("the id contains control characters")
-    return charge_point_id
+# Refusals already logged as a warning; a charger retrying its wrong URL every few
+# seconds gets one warning per path and reason, then DEBUG lines.
+MAX_WARNED_REFUSALS = 32
+# OCPP-J 1.6 section 3.1.2: a charger offering no version we speak gets a
+# completed handshake without Sec-WebSocket-Protocol, then an immediate close.
+UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE = 1002  # protocol error (RFC 6455 7.4.1)
 
 
 def offered_subprotocols(headers: Headers) -> list[str]:
@@ -101,6 +83,7 @@ class CentralSystem:
         self._handlers: dict[str, ChargePointV16] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     @property
     def bound_port(self) -> int | None:
@@ -140,36 +123,62 @@ class CentralSystem:
         self._handlers.clear()
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse a handshake with a bad id or only unsupported subprotocols (HTTP 400)."""
+        """Refuse a handshake whose path names no usable charge point id (HTTP 400)."""
         try:
             charge_point_id_from_path(request.path)
         except InvalidChargePointId as error:
-            _LOGGER.warning("Refused connection to %r: %s", request.path, error)
+            self._refused(connection, request.path, f"invalid charge point id: {error}")
             return connection.respond(HTTPStatus.BAD_REQUEST, f"Invalid charge point id: {error}\n")
-        offered = offered_subprotocols(request.headers)
-        if offered and not set(offered) & set(SUPPORTED_SUBPROTOCOLS):
-            _LOGGER.warning(
-                "Refused %s: it offers only OCPP versions %s; this central system speaks %s",
-                request.path,
-                ", ".join(offered),
-                ", ".join(SUPPORTED_SUBPROTOCOLS),
-            )
-            return connection.respond(
-                HTTPStatus.BAD_REQUEST,
-                f"Unsupported subprotocol; supported: {', '.join(SUPPORTED_SUBPROTOCOLS)}\n",
-            )
         return None
+
+    def _refused(self, connection: ServerConnection, path: str, reason: str) -> None:
+        """Log a refusal (once per path and reason) and tell the layer above."""
+        shown = redact_query(path)
+        remote = _address(connection)
+        key = (shown, reason)
+        if key in self._warned:
+            self._warned.move_to_end(key)
+            _LOGGER.debug("Refused connection to %r from %s again: %s", shown, remote, reason)
+        else:
+            self._warned[key] = None
+            if len(self._warned) > MAX_WARNED_REFUSALS:
+                self._warned.popitem(last=False)
+            _LOGGER.warning("Refused connection to %r from %s: %s", shown, remote, reason)
+        self.hooks.connection_refused(shown, remote, reason)
+
+    async def _refuse_subprotocols(self, connection: ServerConnection, path: str) -> bool:
+        """Close a connection that offered only OCPP versions we do not speak.
+
+        The handshake went through without a subprotocol, as OCPP-J asks; the
+        close reason names what this central system speaks.
+        """
+        assert connection.request is not None
+        offered = offered_subprotocols(connection.request.headers)
+        if connection.subprotocol is not None or not offered:
+            return False
+        supported = ", ".join(SUPPORTED_SUBPROTOCOLS)
+        self._refused(
+            connection,
+            path,
+            f"it offers only OCPP versions {', '.join(offered)[:200]}; "
+            f"this central system speaks {supported}",
+        )
+        await connection.close(
+            UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE, f"unsupported OCPP version; supported: {supported}"
+        )
+        return True
 
     async def _serve_connection(self, connection: ServerConnection) -> None:
         """Run one charge point connection until it closes or is replaced."""
         assert connection.request is not None  # websockets calls us after the handshake
         path = connection.request.path
+        if await self._refuse_subprotocols(connection, path):
+            return
         charge_point_id = charge_point_id_from_path(path)
         model = self._charge_point(charge_point_id)
-        remote = connection.remote_address
         record = Connection(
             connected_at=utcnow(),
-            remote_address=f"{remote[0]}:{remote[1]}" if remote else None,
+            remote_address=_address(connection),
             path=path,
             # Grizzl-E and others offer no subprotocol: accepted as OCPP 1.6.
             subprotocol=connection.subprotocol,
@@ -236,3 +245,8 @@ class CentralSystem:
             model = self.charge_points[charge_point_id] = ChargePoint(charge_point_id)
             self.hooks.charge_point_discovered(model)
         return model
+
+
+def _address(connection: ServerConnection) -> str | None:
+    remote = connection.remote_address
+    return f"{remote[0]}:{remote[1]}" if remote else None

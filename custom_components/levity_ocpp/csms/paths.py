@@ -1,0 +1,67 @@
+"""Which charge point a connection URL names, and how to show that URL safely."""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+MAX_ID_LENGTH = 48  # CiString48, the longest id OCPP lets a charge point have
+REDACTED_QUERY = "?**REDACTED**"
+
+# Words chargers' URL settings put before the id. A path made only of these names
+# no charge point: the charger was given the central system's URL without its id.
+GENERIC_PATH_WORDS = frozenset(
+    {
+        "ocpp",
+        "ocpp16",
+        "ocpp1.6",
+        "ocpp16j",
+        "ocpp1.6j",
+        "ocppj",
+        "ws",
+        "wss",
+        "websocket",
+        "websockets",
+        "steve",
+        "central",
+        "centralsystem",
+        "centralsystemservice",
+        "cs",
+        "csms",
+    }
+)
+
+
+class InvalidChargePointId(ValueError):
+    """The request path does not name a usable charge point id."""
+
+
+def charge_point_id_from_path(path: str) -> str:
+    """Return the charge point id: the last non-empty path segment, URL-decoded.
+
+    `/CP1`, `/ws/CP1/` and `/any/prefix/CP1?x=1` all mean `CP1`; chargers differ in
+    what they put before the id. `/ocpp/` means no id at all, but `/site/ocpp`
+    is a charger named "ocpp": another segment is there, so the id was meant.
+    """
+    segments = [unquote(segment) for segment in urlsplit(path).path.split("/") if segment]
+    if not segments:
+        raise InvalidChargePointId("the path names no charge point id")
+    charge_point_id = segments[-1]
+    if all(segment.casefold() in GENERIC_PATH_WORDS for segment in segments):
+        raise InvalidChargePointId(
+            f"{charge_point_id!r} is a generic path word: "
+            "the URL must end with the charge point's id (e.g. /ocpp/CP1)"
+        )
+    if len(charge_point_id) > MAX_ID_LENGTH:
+        raise InvalidChargePointId(f"the id is longer than {MAX_ID_LENGTH} characters")
+    if not charge_point_id.strip():
+        raise InvalidChargePointId("the id is empty")
+    if any(unicodedata.category(char).startswith("C") for char in charge_point_id):
+        raise InvalidChargePointId("the id contains control characters")
+    return charge_point_id
+
+
+def redact_query(path: str) -> str:
+    """The path with its query hidden: chargers put tokens and passwords there."""
+    base, question_mark, _ = path.partition("?")
+    return base + REDACTED_QUERY if question_mark else base
