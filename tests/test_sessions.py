@@ -143,7 +143,12 @@ async def test_full_session_energy_everywhere(
         assert session.attributes["last_reset"] == T0.isoformat()
         assert hass.states.get("sensor.cp1_session_duration").state == "67.0"
         # Only what the charger reports gets entities; per-phase ones start disabled.
-        assert hass.states.get("sensor.cp1_soc") is None
+        registry = er.async_get(hass)
+        device_id = registry.async_get("sensor.cp1_energy").device_id
+        entries = er.async_entries_for_device(registry, device_id, include_disabled_entities=True)
+        keys = {entry.translation_key for entry in entries}
+        assert {"energy", "power", "current", "voltage"} <= keys
+        assert "soc" not in keys and "temperature" not in keys
         phase = er.async_get(hass).async_get("sensor.cp1_current_l1")
         assert phase is not None and phase.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
