@@ -108,18 +108,42 @@ async def test_user_flow_port_in_use(
 
 
 async def test_user_flow_port_already_configured(
-    hass: HomeAssistant, mock_setup_entry: AsyncMock, free_port: int
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, free_port: int, busy_port: int
 ) -> None:
-    MockConfigEntry(domain=DOMAIN, data={CONF_HOST: "0.0.0.0", CONF_PORT: free_port}).add_to_hass(
+    """Another entry's port on another address: an error the user fixes in the form."""
+    MockConfigEntry(domain=DOMAIN, data={CONF_HOST: "0.0.0.0", CONF_PORT: busy_port}).add_to_hass(
         hass
     )
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    # Another address on the same port is still the same port.
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(free_port)
+        result["flow_id"], user_input(busy_port)
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_PORT: "port_already_configured"}
+    assert not mock_setup_entry.mock_calls
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(free_port)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_HOST: LOCALHOST, CONF_PORT: free_port}
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 2
+
+
+async def test_user_flow_same_central_system_aborts(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, free_port: int
+) -> None:
+    """The address and port of an existing entry: that central system is already set up."""
+    MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: free_port}).add_to_hass(
+        hass
+    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(free_port, host=f" {LOCALHOST}")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
     assert not mock_setup_entry.mock_calls
 
 
@@ -143,6 +167,12 @@ async def test_user_flow_invalid_host(
     assert result["errors"] == {CONF_HOST: "invalid_host"}
     assert not mock_setup_entry.mock_calls
 
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(free_port)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_HOST: LOCALHOST, CONF_PORT: free_port}
+
 
 async def test_user_flow_address_not_of_this_machine(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, free_port: int
@@ -155,6 +185,12 @@ async def test_user_flow_address_not_of_this_machine(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_HOST: "cannot_listen"}
     assert not mock_setup_entry.mock_calls
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(free_port)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_HOST: LOCALHOST, CONF_PORT: free_port}
 
 
 # Reconfigure
@@ -243,8 +279,28 @@ async def test_reconfigure_refuses_taken_ports(
         result["flow_id"], {CONF_HOST: TEST_NET, CONF_PORT: free_port}
     )
     assert result["errors"] == {CONF_HOST: "cannot_listen"}
+    # An address that does not resolve.
+    with patch(
+        "custom_components.levity_ocpp.config_flow.socket.getaddrinfo",
+        side_effect=socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: "no-such-host.invalid", CONF_PORT: free_port}
+        )
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
     assert entry.data == {CONF_HOST: LOCALHOST, CONF_PORT: free_port}
     assert not mock_setup_entry.mock_calls
+
+    # Corrected: a free port of this machine, on this machine's address.
+    with socket.socket() as probe:
+        probe.bind((LOCALHOST, 0))
+        new_port = probe.getsockname()[1]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: LOCALHOST, CONF_PORT: new_port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == {CONF_HOST: LOCALHOST, CONF_PORT: new_port}
 
 
 # Options

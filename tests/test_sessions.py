@@ -147,8 +147,13 @@ async def test_full_session_energy_everywhere(
         assert hass.states.get("sensor.cp1_power").state == "0.0"
         assert hass.states.get("sensor.cp1_current_l1").state == "0.0"
         # Only what the charger reports gets entities; per-phase voltages start disabled.
-        assert hass.states.get("sensor.cp1_soc") is None
-        phase = er.async_get(hass).async_get("sensor.cp1_voltage_l1")
+        registry = er.async_get(hass)
+        device_id = registry.async_get("sensor.cp1_energy").device_id
+        entries = er.async_entries_for_device(registry, device_id, include_disabled_entities=True)
+        keys = {entry.translation_key for entry in entries}
+        assert {"energy", "power", "current_phase", "voltage_phase"} <= keys
+        assert "soc" not in keys and "temperature" not in keys
+        phase = registry.async_get("sensor.cp1_voltage_l1")
         assert phase is not None and phase.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
     # Events carry the whole record.

@@ -7,7 +7,6 @@ import socket
 from typing import Any
 
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -17,6 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 import probatio
 
+from .central import LevityConfigEntry
 from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_METER_JUMP_LIMIT,
@@ -43,6 +43,9 @@ JUMP_LIMIT_SELECTOR = selector.NumberSelector(
         min=0.1, max=1000, step=0.1, unit_of_measurement="kWh", mode=selector.NumberSelectorMode.BOX
     )
 )
+# Shown in the setup form's description (a placeholder: the frontend's message format
+# reads angle brackets as markup, and translators should not touch a URL).
+EXAMPLE_URL = f"ws://homeassistant.local:{DEFAULT_PORT}/CP1"
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
 )
@@ -79,9 +82,14 @@ def _can_listen(host: str, port: int) -> str | None:
 
 
 async def _validate_address(
-    hass: HomeAssistant, user_input: dict[str, Any], own: ConfigEntry | None
+    hass: HomeAssistant, user_input: dict[str, Any], own: LevityConfigEntry | None
 ) -> dict[str, str]:
-    """Check the port is ours to take: not another entry's, and free on this machine."""
+    """Check the port is ours to take: not another entry's, and free on this machine.
+
+    The same host and port as an existing entry aborts the setup flow before this
+    (the same central system twice); a port another entry uses on another host is an
+    error the user corrects in the form.
+    """
     host, port = user_input[CONF_HOST].strip(), int(user_input[CONF_PORT])
     for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False):
         if entry is not own and entry.data.get(CONF_PORT) == port:
@@ -103,7 +111,7 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> LevityOptionsFlow:
+    def async_get_options_flow(config_entry: LevityConfigEntry) -> LevityOptionsFlow:
         """Options are applied by reloading the entry."""
         return LevityOptionsFlow()
 
@@ -111,9 +119,10 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask where to listen and how often chargers should send a heartbeat."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            host, port = user_input[CONF_HOST].strip(), int(user_input[CONF_PORT])
+            self._async_abort_entries_match({CONF_HOST: host, CONF_PORT: port})
             errors = await _validate_address(self.hass, user_input, None)
             if not errors:
-                host, port = user_input[CONF_HOST].strip(), int(user_input[CONF_PORT])
                 return self.async_create_entry(
                     title=f"OCPP central system on port {port}",
                     data={CONF_HOST: host, CONF_PORT: port},
@@ -131,13 +140,14 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
             ),
             errors=errors,
+            description_placeholders={"example_url": EXAMPLE_URL},
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Move the central system to another address or port."""
-        entry = self._get_reconfigure_entry()
+        entry: LevityConfigEntry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = await _validate_address(self.hass, user_input, entry)
