@@ -28,7 +28,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.levity_ocpp.amendments import AMENDMENT_DELAY
 from custom_components.levity_ocpp.const import DOMAIN
-from custom_components.levity_ocpp.recorder import EVENT_SESSION_STOPPED, EVENT_SESSION_UPDATED
+from custom_components.levity_ocpp.session_events import (
+    EVENT_SESSION_STOPPED,
+    EVENT_SESSION_UPDATED,
+)
 
 from .client import connect_charge_point
 from .conftest import Connect

@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.levity_ocpp.const import DOMAIN
-from custom_components.levity_ocpp.recorder import (
+from custom_components.levity_ocpp.session_events import (
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
 )

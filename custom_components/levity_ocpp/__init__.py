@@ -22,9 +22,9 @@ from .const import (
     DOMAIN,
 )
 from .csms.server import CentralSystem
-from .recorder import IdTagStatistics
 from .services import async_setup_services
 from .store import ChargePointStore, SessionStore
+from .tag_statistics import IdTagStatistics
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 

@@ -1,10 +1,9 @@
-"""What the recorder keeps of sessions: events, and energy statistics per id tag."""
+"""Energy per id tag as long-term statistics in the recorder."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.models import (
@@ -22,17 +21,6 @@ from homeassistant.util import slugify
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN
-from .csms.transactions import Transaction
-
-EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
-EVENT_SESSION_STOPPED = f"{DOMAIN}_session_stopped"
-# A stopped session completed later (its charger reported late on an orphan).
-EVENT_SESSION_UPDATED = f"{DOMAIN}_session_updated"
-
-
-def session_event_data(transaction: Transaction, device_id: str | None) -> dict[str, Any]:
-    """The event payload: the full session record plus the HA device it belongs to."""
-    return {**transaction.record(), "device_id": device_id}
 
 
 def energy_statistic_id(id_tag: str) -> str:
