@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, datetime, timedelta
+import os
 from pathlib import Path
+import stat
 from typing import Any
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointStatus
@@ -220,25 +223,120 @@ async def test_export_is_safe_to_open_in_a_spreadsheet(
 async def test_export_refuses_a_symlink_out_of_the_allowed_folder(
     hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
 ) -> None:
-    from homeassistant.exceptions import ServiceValidationError
-
     allowed, outside = tmp_path / "allowed", tmp_path / "outside" / "victim.csv"
     allowed.mkdir()
     outside.parent.mkdir()
     (allowed / "export.csv").symlink_to(outside)  # dangling: the target does not exist
     hass.config.allowlist_external_dirs = {str(allowed)}
-    with pytest.raises(ServiceValidationError):
+    with pytest.raises(ServiceValidationError) as error:
         await hass.services.async_call(
             DOMAIN, "export_sessions", {"path": str(allowed / "export.csv")}, blocking=True
         )
+    assert error.value.translation_key == "path_not_allowed"
     assert not outside.exists()
+
+
+async def test_export_does_not_follow_a_symlink_swapped_in_after_the_check(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    allowed, victim = tmp_path / "allowed", tmp_path / "victim.txt"
+    allowed.mkdir()
+    victim.write_text("precious")
+    target = allowed / "export.csv"
+    target.write_text("old export")
+    hass.config.allowlist_external_dirs = {str(allowed)}
+    check = hass.config.is_allowed_path
+
+    def check_then_swap(path: str) -> bool:
+        allowed_path = check(path)
+        target.unlink()  # an attacker races the check
+        target.symlink_to(victim)
+        return allowed_path
+
+    monkeypatch.setattr(hass.config, "is_allowed_path", check_then_swap)
+    with pytest.raises(ServiceValidationError) as error:
+        await hass.services.async_call(
+            DOMAIN, "export_sessions", {"path": str(target)}, blocking=True
+        )
+    assert error.value.translation_key == "path_not_allowed"
+    assert victim.read_text() == "precious"
+
+
+async def test_export_refuses_a_symlink_inside_the_allowed_folder(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    """Even a link whose target is allowed: the file written is never a link's."""
+    (tmp_path / "real.csv").write_text("keep")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "real.csv")
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "export_sessions", {"path": str(tmp_path / "link.csv")}, blocking=True
+        )
+    assert (tmp_path / "real.csv").read_text() == "keep"
+
+
+async def test_export_refuses_a_fifo_without_hanging(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    # Nobody reads: the open fails at once instead of blocking an executor thread.
+    with pytest.raises(HomeAssistantError) as error:
+        await hass.services.async_call(
+            DOMAIN, "export_sessions", {"path": str(fifo)}, blocking=True
+        )
+    assert error.value.translation_key == "export_failed"
+    # Somebody reads: it opens, and is refused for not being a file.
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with pytest.raises(ServiceValidationError) as refused:
+            await hass.services.async_call(
+                DOMAIN, "export_sessions", {"path": str(fifo)}, blocking=True
+            )
+        assert refused.value.translation_key == "path_not_allowed"
+        assert os.read(reader, 100) == b""
+    finally:
+        os.close(reader)
+
+
+async def test_export_into_a_folder_path_fails_clearly(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(HomeAssistantError) as error:
+        await hass.services.async_call(
+            DOMAIN, "export_sessions", {"path": str(tmp_path / "folder")}, blocking=True
+        )
+    assert error.value.translation_key == "export_failed"
+
+
+async def test_export_writes_a_relative_path_in_the_config_folder(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    hass.config.config_dir = str(tmp_path)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    response = await hass.services.async_call(
+        DOMAIN,
+        "export_sessions",
+        {"path": "exports/sessions.csv"},
+        blocking=True,
+        return_response=True,
+    )
+    target = tmp_path / "exports" / "sessions.csv"
+    assert response == {"path": str(target), "sessions": 0}
+    assert target.read_text().startswith("transaction_id,")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # id tags: personal data
 
 
 async def test_export_refuses_paths_outside_allowlist(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    from homeassistant.exceptions import ServiceValidationError
-
     with pytest.raises(ServiceValidationError) as error:
         await hass.services.async_call(
             DOMAIN, "export_sessions", {"path": "/etc/sessions.csv"}, blocking=True
@@ -453,3 +551,42 @@ async def test_register_going_backwards_is_flagged(
     (session,) = await get_sessions(hass)
     assert any("backwards" in anomaly for anomaly in session["anomalies"])
     assert any("jumped" in anomaly for anomaly in session["anomalies"])
+
+
+async def test_sessions_of_one_connector_device(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from .test_connection import connector_devices
+
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        await cp.status(1)
+        await cp.status(2)
+        first = await start(cp)
+        await stop(cp, first, 1_001_000, 10)
+        second = await start(cp, connector_id=2, timestamp=stamp(20))
+        await stop(cp, second, 1_002_000, 30)
+    parent = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{setup_integration.entry_id}_CP1"), setup_integration.entry_id
+    )
+    assert parent is not None
+    connector_2 = connector_devices(hass, parent)["Connector 2"]
+    sessions = await get_sessions(hass, device_id=connector_2.id)
+    assert [s["transaction_id"] for s in sessions] == [second]
+    with pytest.raises(ServiceValidationError) as error:
+        await get_sessions(hass, device_id="no-such-device")
+    assert error.value.translation_key == "unknown_device"
+
+
+async def test_get_sessions_refuses_bad_requests(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as error:
+        await get_sessions(hass, start=T0, end=T0 - timedelta(days=1))
+    assert error.value.translation_key == "end_before_start"
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as error:
+        await get_sessions(hass)
+    assert error.value.translation_key == "not_loaded"
