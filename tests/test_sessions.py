@@ -33,6 +33,7 @@ from custom_components.levity_ocpp.session_events import (
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
 )
+from custom_components.levity_ocpp.tag_statistics import energy_statistic_id
 
 from .client import TestChargePoint
 from .conftest import Connect
@@ -179,14 +180,15 @@ async def test_full_session_energy_everywhere(
 
     # Per-id-tag statistics: hourly sums following the charger's clock.
     await async_wait_recording_done(hass)
+    statistic_id = energy_statistic_id(setup_integration.entry_id, "RESIDENT-7")
     stats = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
         T0 - timedelta(hours=1),
         None,
-        {f"{DOMAIN}:energy_resident_7"},
+        {statistic_id},
     )
-    rows_by_hour = stats[f"{DOMAIN}:energy_resident_7"]
+    rows_by_hour = stats[statistic_id]
     assert [row["state"] for row in rows_by_hour] == pytest.approx([7.36, 4.985])
     assert rows_by_hour[-1]["sum"] == pytest.approx(12.345)
 

@@ -43,7 +43,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
     known = await store.async_load()
     sessions = SessionStore(hass, entry.entry_id)
     await sessions.async_load()
-    central = LevityCentral(hass, entry, store, sessions, IdTagStatistics(hass))
+    central = LevityCentral(hass, entry, store, sessions, IdTagStatistics(hass, entry))
     central.central_system = CentralSystem(
         host=entry.data[CONF_HOST],
         port=entry.data[CONF_PORT],
