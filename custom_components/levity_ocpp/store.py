@@ -140,7 +140,7 @@ class ChargePointStore:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.charge_points", private=True
         )
-        self._charge_points: Callable[[], Iterable[ChargePoint]] = tuple
+        self._charge_points: Callable[[], Iterable[ChargePoint]] | None = None
         self._save = DelayedSave(hass, self._store, self._data)
 
     async def async_load(self) -> list[ChargePoint]:
@@ -165,6 +165,8 @@ class ChargePointStore:
         self._charge_points = charge_points
 
     def _data(self) -> dict[str, Any]:
+        # Unbound, this would save an empty list over the charge points on disk.
+        assert self._charge_points is not None
         return {"charge_points": [charge_point_to_dict(cp) for cp in self._charge_points()]}
 
     def schedule_save(self) -> None:
