@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from custom_components.levity_ocpp.recorder import EVENT_SESSION_STOPPED
+from custom_components.levity_ocpp.session_events import EVENT_SESSION_STOPPED
 
 from .conftest import async_wait_until
 from .test_sessions import get_sessions, sample, stamp

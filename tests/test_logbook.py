@@ -10,7 +10,7 @@ from homeassistant.core import Event, HomeAssistant
 
 from custom_components.levity_ocpp.const import DOMAIN
 from custom_components.levity_ocpp.logbook import async_describe_events
-from custom_components.levity_ocpp.recorder import (
+from custom_components.levity_ocpp.session_events import (
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
     EVENT_SESSION_UPDATED,

@@ -28,13 +28,15 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.levity_ocpp.amendments import AMENDMENT_DELAY
 from custom_components.levity_ocpp.const import DOMAIN
-from custom_components.levity_ocpp.recorder import EVENT_SESSION_STOPPED, EVENT_SESSION_UPDATED
+from custom_components.levity_ocpp.session_events import (
+    EVENT_SESSION_STOPPED,
+    EVENT_SESSION_UPDATED,
+)
+from custom_components.levity_ocpp.tag_statistics import energy_statistic_id
 
 from .client import connect_charge_point
 from .conftest import Connect
 from .test_sessions import T0, get_sessions, meter, sample, stamp, start, stop
-
-STATISTIC = f"{DOMAIN}:energy_resident_7"
 
 
 async def burst_over(hass: HomeAssistant) -> None:
@@ -46,10 +48,12 @@ async def burst_over(hass: HomeAssistant) -> None:
 async def hourly_statistics(hass: HomeAssistant) -> list[float]:
     await hass.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(hass)
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    statistic_id = energy_statistic_id(entry.entry_id, "RESIDENT-7")
     stats = await get_instance(hass).async_add_executor_job(
-        statistics_during_period, hass, T0 - timedelta(hours=1), None, {STATISTIC}
+        statistics_during_period, hass, T0 - timedelta(hours=1), None, {statistic_id}
     )
-    return [row["state"] for row in stats.get(STATISTIC, [])]
+    return [row["state"] for row in stats.get(statistic_id, [])]
 
 
 async def sessions_by_id(hass: HomeAssistant) -> dict[int, dict]:

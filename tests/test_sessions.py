@@ -10,6 +10,7 @@ from typing import Any
 from homeassistant.components.recorder import get_instance
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointStatus
@@ -26,10 +27,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.levity_ocpp.const import DOMAIN
-from custom_components.levity_ocpp.recorder import (
+from custom_components.levity_ocpp.session_events import (
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
 )
+from custom_components.levity_ocpp.tag_statistics import energy_statistic_id
 
 from .client import TestChargePoint
 from .conftest import Connect
@@ -185,14 +187,15 @@ async def test_full_session_energy_everywhere(
 
     # Per-id-tag statistics: hourly sums following the charger's clock.
     await async_wait_recording_done(hass)
+    statistic_id = energy_statistic_id(setup_integration.entry_id, "RESIDENT-7")
     stats = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
         T0 - timedelta(hours=1),
         None,
-        {f"{DOMAIN}:energy_resident_7"},
+        {statistic_id},
     )
-    rows_by_hour = stats[f"{DOMAIN}:energy_resident_7"]
+    rows_by_hour = stats[statistic_id]
     assert [row["state"] for row in rows_by_hour] == pytest.approx([7.36, 4.985])
     assert rows_by_hour[-1]["sum"] == pytest.approx(12.345)
 
@@ -224,35 +227,6 @@ async def test_export_is_safe_to_open_in_a_spreadsheet(
     row = next(csv.DictReader(target.open()))
     assert row["id_tag"] == """'=HYPERLINK("x")"""
     assert row["charge_point_id"] == "CP1"
-
-
-async def test_export_refuses_a_symlink_out_of_the_allowed_folder(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
-) -> None:
-    from homeassistant.exceptions import ServiceValidationError
-
-    allowed, outside = tmp_path / "allowed", tmp_path / "outside" / "victim.csv"
-    allowed.mkdir()
-    outside.parent.mkdir()
-    (allowed / "export.csv").symlink_to(outside)  # dangling: the target does not exist
-    hass.config.allowlist_external_dirs = {str(allowed)}
-    with pytest.raises(ServiceValidationError):
-        await hass.services.async_call(
-            DOMAIN, "export_sessions", {"path": str(allowed / "export.csv")}, blocking=True
-        )
-    assert not outside.exists()
-
-
-async def test_export_refuses_paths_outside_allowlist(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
-) -> None:
-    from homeassistant.exceptions import ServiceValidationError
-
-    with pytest.raises(ServiceValidationError) as error:
-        await hass.services.async_call(
-            DOMAIN, "export_sessions", {"path": "/etc/sessions.csv"}, blocking=True
-        )
-    assert error.value.translation_key == "path_not_allowed"
 
 
 async def test_reload_mid_session_loses_nothing(
@@ -464,3 +438,42 @@ async def test_register_going_backwards_is_flagged(
     (session,) = await get_sessions(hass)
     assert any("backwards" in anomaly for anomaly in session["anomalies"])
     assert any("jumped" in anomaly for anomaly in session["anomalies"])
+
+
+async def test_sessions_of_one_connector_device(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from .test_connection import connector_devices
+
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        await cp.status(1)
+        await cp.status(2)
+        first = await start(cp)
+        await stop(cp, first, 1_001_000, 10)
+        second = await start(cp, connector_id=2, timestamp=stamp(20))
+        await stop(cp, second, 1_002_000, 30)
+    parent = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{setup_integration.entry_id}_CP1"), setup_integration.entry_id
+    )
+    assert parent is not None
+    connector_2 = connector_devices(hass, parent)["Connector 2"]
+    sessions = await get_sessions(hass, device_id=connector_2.id)
+    assert [s["transaction_id"] for s in sessions] == [second]
+    with pytest.raises(ServiceValidationError) as error:
+        await get_sessions(hass, device_id="no-such-device")
+    assert error.value.translation_key == "unknown_device"
+
+
+async def test_get_sessions_refuses_bad_requests(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as error:
+        await get_sessions(hass, start=T0, end=T0 - timedelta(days=1))
+    assert error.value.translation_key == "end_before_start"
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as error:
+        await get_sessions(hass)
+    assert error.value.translation_key == "not_loaded"

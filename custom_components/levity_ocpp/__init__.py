@@ -23,10 +23,10 @@ from .const import (
     DOMAIN,
 )
 from .csms.server import CentralSystem
-from .recorder import IdTagStatistics
 from .refusals import async_forget, async_refusals
 from .services import async_setup_services
 from .store import ChargePointStore, SessionStore
+from .tag_statistics import IdTagStatistics
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -45,7 +45,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
     known = await store.async_load()
     sessions = SessionStore(hass, entry.entry_id)
     await sessions.async_load()
-    central = LevityCentral(hass, entry, store, sessions, IdTagStatistics(hass))
+    central = LevityCentral(hass, entry, store, sessions, IdTagStatistics(hass, entry))
     central.central_system = CentralSystem(
         host=entry.data[CONF_HOST],
         port=entry.data[CONF_PORT],

@@ -16,16 +16,15 @@ from .csms.hooks import CentralSystemHooks
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .csms.server import CentralSystem
 from .csms.transactions import Transaction
-from .recorder import (
+from .refusals import async_refusals
+from .session_events import (
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
     EVENT_SESSION_UPDATED,
-    IdTagStatistics,
-    hourly_change,
     session_event_data,
 )
-from .refusals import async_refusals
 from .store import ChargePointStore, SessionStore
+from .tag_statistics import IdTagStatistics, hourly_change
 
 # Called with (charge point, connector id; 0 for the charge point itself) whenever
 # something new appeared there that platforms may have entities for.

@@ -9,7 +9,7 @@ from homeassistant.components.logbook import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTR
 from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN
-from .recorder import EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED, EVENT_SESSION_UPDATED
+from .session_events import EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED, EVENT_SESSION_UPDATED
 
 
 def _started(data: Mapping[str, Any]) -> str:

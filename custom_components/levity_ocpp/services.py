@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime
+import errno
+import os
 from pathlib import Path
+import stat
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -16,6 +19,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
+from homeassistant.core_config import Config
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -100,7 +104,7 @@ def _device_filter(
     )
 
 
-def find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, Any]]:
+async def async_find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Completed sessions matching the filters, oldest first."""
     entries = _loaded_entries(hass)
     if not entries:
@@ -118,7 +122,7 @@ def find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, A
     id_tag = data[ATTR_ID_TAG].casefold() if data.get(ATTR_ID_TAG) else None
     sessions = []
     for entry in entries:
-        for session in entry.runtime_data.sessions.ledger:
+        for session in await entry.runtime_data.sessions.ledger.async_sessions(start, end):
             started_at = datetime.fromisoformat(session["started_at"])
             if (
                 (charge_point_id is None or session["charge_point_id"] == charge_point_id)
@@ -131,9 +135,30 @@ def find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, A
     return sorted(sessions, key=lambda session: session["started_at"])
 
 
-def _write_csv(path: Path, sessions: list[dict[str, Any]]) -> None:
+class _NotAllowedError(Exception):
+    """The export path is outside the allowed folders, or not a plain file."""
+
+
+def _export(config: Config, path: Path, sessions: list[dict[str, Any]]) -> None:
+    """Check the path and write the CSV, in the executor (both touch the disk).
+
+    The final component is opened without following a symlink, in the same step
+    that creates the file: a link swapped in after the check is refused too.
+    """
+    if not config.is_allowed_path(str(path)):
+        raise _NotAllowedError
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as file:
+    # O_NONBLOCK: a FIFO planted there fails at once instead of hanging a thread.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags, 0o600)  # id tags and times: personal data
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _NotAllowedError from error
+        raise
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotAllowedError
         writer = csv.DictWriter(file, CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for session in sessions:
@@ -149,7 +174,7 @@ def _spreadsheet_safe(value: Any) -> Any:
 
 
 async def _async_get_sessions(call: ServiceCall) -> ServiceResponse:
-    sessions: list[JsonValueType] = [*find_sessions(call.hass, dict(call.data))]
+    sessions: list[JsonValueType] = [*await async_find_sessions(call.hass, dict(call.data))]
     return {"sessions": sessions}
 
 
@@ -158,17 +183,15 @@ async def _async_export_sessions(call: ServiceCall) -> ServiceResponse:
     path = Path(call.data[ATTR_PATH])
     if not path.is_absolute():
         path = Path(hass.config.path(str(path)))
-    # A symlink (even a dangling one) could lead the write outside the allowed folders.
-    is_link = await hass.async_add_executor_job(path.is_symlink)
-    if is_link or not hass.config.is_allowed_path(str(path)):
+    sessions = await async_find_sessions(hass, dict(call.data))
+    try:
+        await hass.async_add_executor_job(_export, hass.config, path, sessions)
+    except _NotAllowedError as error:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="path_not_allowed",
             translation_placeholders={"path": str(path)},
-        )
-    sessions = find_sessions(hass, dict(call.data))
-    try:
-        await hass.async_add_executor_job(_write_csv, path, sessions)
+        ) from error
     except OSError as error:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

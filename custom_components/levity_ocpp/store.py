@@ -15,11 +15,11 @@ from .const import DOMAIN
 from .csms.meter import SampledValue
 from .csms.model import ChargePoint, Connection, Connector, Reading
 from .csms.transactions import Transaction, TransactionBook
+from .delayed_save import DelayedSave
+from .ledger import SessionLedger
 
 STORAGE_VERSION = 1
 _LOGGER = logging.getLogger(__name__)
-
-SAVE_DELAY = 10  # seconds; coalesces bursts of status and meter messages into one write
 
 _IDENTITY = (
     "vendor",
@@ -140,7 +140,8 @@ class ChargePointStore:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.charge_points", private=True
         )
-        self._data_fn: Callable[[], dict[str, Any]] | None = None
+        self._charge_points: Callable[[], Iterable[ChargePoint]] | None = None
+        self._save = DelayedSave(hass, self._store, self._data)
 
     async def async_load(self) -> list[ChargePoint]:
         """Return the charge points saved before, or none on a first start."""
@@ -161,19 +162,20 @@ class ChargePointStore:
 
     def bind(self, charge_points: Callable[[], Iterable[ChargePoint]]) -> None:
         """Tell the store where the live charge points are, for later saves."""
-        self._data_fn = lambda: {
-            "charge_points": [charge_point_to_dict(cp) for cp in charge_points()]
-        }
+        self._charge_points = charge_points
+
+    def _data(self) -> dict[str, Any]:
+        # Unbound, this would save an empty list over the charge points on disk.
+        assert self._charge_points is not None
+        return {"charge_points": [charge_point_to_dict(cp) for cp in self._charge_points()]}
 
     def schedule_save(self) -> None:
-        """Save soon, coalescing with other changes in the next few seconds."""
-        assert self._data_fn is not None
-        self._store.async_delay_save(self._data_fn, SAVE_DELAY)
+        """Save soon: within SAVE_DELAY of the first unsaved change, however many follow."""
+        self._save.schedule()
 
     async def async_save_now(self) -> None:
         """Save immediately (unload), replacing any pending delayed save."""
-        assert self._data_fn is not None
-        await self._store.async_save(self._data_fn())
+        await self._save.async_save_now()
 
     async def async_remove(self) -> None:
         """Delete the file (the config entry was removed)."""
@@ -183,65 +185,52 @@ class ChargePointStore:
 class SessionStore:
     """The transaction book (id counter, open sessions) and the ledger of finished ones.
 
-    Two files: the book is small and saved before every reply that depends on it;
-    the ledger only grows and is saved when a session ends. Recorder events are
+    The book is small and saved before every reply that depends on it; the
+    ledger (see ledger.py) is saved when a session ends. Recorder events are
     purged after some days, the ledger is not.
     """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Use two storage files per config entry."""
+        """Use a book file and the ledger's files per config entry."""
         self._book_store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.transactions", private=True
         )
-        self._ledger_store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.ledger", private=True
-        )
         self.book = TransactionBook()
-        self.ledger: list[dict[str, Any]] = []
+        self._book_save = DelayedSave(hass, self._book_store, self._book_data)
+        self.ledger = SessionLedger(hass, entry_id)
+
+    def _book_data(self) -> dict[str, Any]:
+        # Not `self.book.to_dict`: loading replaces the book.
+        return self.book.to_dict()
 
     async def async_load(self) -> None:
-        """Read the book and the ledger saved before."""
+        """Read the book and the ledger's index saved before."""
         if data := await self._book_store.async_load():
             self.book = TransactionBook.from_dict(data)
-        if data := await self._ledger_store.async_load():
-            self.ledger = data.get("sessions", [])
+        await self.ledger.async_load()
 
     async def async_save_book(self) -> None:
         """Save the id counter and open sessions now."""
-        await self._book_store.async_save(self.book.to_dict())
+        await self._book_save.async_save_now()
 
     async def async_save_now(self) -> None:
         """Save the book and the ledger now (the entry unloads)."""
         await self.async_save_book()
-        await self._ledger_store.async_save(self._ledger_data())
+        await self.ledger.async_save_now()
 
     def schedule_save_book(self) -> None:
-        """Save the open sessions' latest readings soon (coalesced)."""
-        self._book_store.async_delay_save(self.book.to_dict, SAVE_DELAY)
+        """Save the open sessions' latest readings soon (within SAVE_DELAY)."""
+        self._book_save.schedule()
 
     async def async_record_session(self, transaction: Transaction) -> None:
         """Add a finished session to the ledger and save it now."""
-        self.ledger.append(transaction.record())
-        await self._ledger_store.async_save(self._ledger_data())
+        await self.ledger.async_add(transaction.record())
 
     async def async_update_session(self, transaction: Transaction, *, save_now: bool) -> None:
         """Replace a session's ledger record with its corrected one; save now or soon."""
-        record = transaction.record()
-        for index in range(len(self.ledger) - 1, -1, -1):
-            if self.ledger[index].get("transaction_id") == transaction.transaction_id:
-                self.ledger[index] = record
-                break
-        else:
-            self.ledger.append(record)
-        if save_now:
-            await self._ledger_store.async_save(self._ledger_data())
-        else:
-            self._ledger_store.async_delay_save(self._ledger_data, SAVE_DELAY)
-
-    def _ledger_data(self) -> dict[str, Any]:
-        return {"sessions": self.ledger}
+        await self.ledger.async_replace(transaction.record(), save_now=save_now)
 
     async def async_remove(self) -> None:
-        """Delete both files (the config entry was removed)."""
+        """Delete the book and every ledger file (the config entry was removed)."""
         await self._book_store.async_remove()
-        await self._ledger_store.async_remove()
+        await self.ledger.async_remove()

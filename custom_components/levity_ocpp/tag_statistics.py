@@ -1,10 +1,10 @@
-"""What the recorder keeps of sessions: events, and energy statistics per id tag."""
+"""Energy per id tag as long-term statistics in the recorder."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+import hashlib
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.models import (
@@ -16,28 +16,33 @@ from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     statistics_during_period,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.util import slugify
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN
-from .csms.transactions import Transaction
-
-EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
-EVENT_SESSION_STOPPED = f"{DOMAIN}_session_stopped"
-# A stopped session completed later (its charger reported late on an orphan).
-EVENT_SESSION_UPDATED = f"{DOMAIN}_session_updated"
 
 
-def session_event_data(transaction: Transaction, device_id: str | None) -> dict[str, Any]:
-    """The event payload: the full session record plus the HA device it belongs to."""
-    return {**transaction.record(), "device_id": device_id}
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def energy_statistic_id(id_tag: str) -> str:
-    """The external statistic of one id tag (a resident's card): `levity_ocpp:energy_<slug>`."""
-    return f"{DOMAIN}:energy_{slugify(id_tag) or 'unknown'}"
+def energy_statistic_id(entry_id: str, id_tag: str) -> str:
+    """The statistic of one id tag (a resident's card) at one central system.
+
+    `levity_ocpp:energy_<entry>_<tag>`, both hashed: two central systems never
+    share one, tags differing only in punctuation or accents stay apart (a slug
+    would merge them), and the raw tag is not in the id. OCPP 1.6 id tags are
+    case-insensitive, so the case is folded first.
+    """
+    return f"{DOMAIN}:energy_{_digest(entry_id, 8)}_{_digest(id_tag.casefold(), 16)}"
+
+
+def energy_statistic_name(id_tag: str, entry_title: str) -> str:
+    """A readable name that shows only the end of the tag (pickers list every name)."""
+    shown = id_tag[-min(4, len(id_tag) // 2) :].upper() if len(id_tag) > 1 else ""
+    return f"EV charging, card …{shown} ({entry_title})"
 
 
 def hourly_change(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
@@ -56,9 +61,10 @@ class IdTagStatistics:
     loaded once from the database, and rewritten from the first changed hour on.
     """
 
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Write statistics through this HA instance's recorder."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Write the statistics of this central system through HA's recorder."""
         self._hass = hass
+        self._entry = entry
         self._hours: dict[str, dict[datetime, float]] = {}
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -67,7 +73,7 @@ class IdTagStatistics:
     def add_energy_soon(self, id_tag: str, hourly_kwh: dict[str, float]) -> None:
         """Add energy in the background: a charger's reply does not wait for the recorder."""
         task = self._hass.async_create_background_task(
-            self.async_add_energy(id_tag, hourly_kwh), f"{DOMAIN} statistics of {id_tag}"
+            self.async_add_energy(id_tag, hourly_kwh), f"{DOMAIN} id tag statistics"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -85,7 +91,7 @@ class IdTagStatistics:
         hourly = {hour: kwh for hour, kwh in hourly_kwh.items() if kwh}
         if not hourly:
             return
-        statistic_id = energy_statistic_id(id_tag)
+        statistic_id = energy_statistic_id(self._entry.entry_id, id_tag)
         async with self._lock:
             hours = await self._async_hours(statistic_id)
             for hour, kwh in hourly.items():
@@ -101,7 +107,7 @@ class IdTagStatistics:
             metadata = StatisticMetaData(
                 mean_type=StatisticMeanType.NONE,
                 has_sum=True,
-                name=f"EV charging {id_tag}",
+                name=energy_statistic_name(id_tag, self._entry.title),
                 source=DOMAIN,
                 statistic_id=statistic_id,
                 unit_class=EnergyConverter.UNIT_CLASS,

@@ -1,0 +1,68 @@
+"""A coalesced save with a deadline: busy chargers cannot postpone it forever.
+
+`Store.async_delay_save` restarts its timer at every call, so with chargers
+reporting every few seconds the file is never written until HA stops. Here the
+first unsaved change opens a window; changes inside it ride along; the save at
+the window's end writes the state of that moment, and the next change opens a
+new window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+
+SAVE_DELAY = 10.0  # seconds; the longest a change waits to reach the disk
+
+
+class DelayedSave:
+    """Saves `data_fn()` into `store` at most `delay` seconds after a change."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        store: Store[dict[str, Any]],
+        data_fn: Callable[[], dict[str, Any]],
+        delay: float = SAVE_DELAY,
+    ) -> None:
+        """Save what `data_fn` returns at the time of the save."""
+        self._hass = hass
+        self._store = store
+        self._data_fn = data_fn
+        self._delay = delay
+        self._cancel: CALLBACK_TYPE | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether a change waits for its save."""
+        return self._cancel is not None
+
+    @callback
+    def schedule(self) -> None:
+        """Save soon; a save already due keeps its time."""
+        if self._cancel is None:
+            self._cancel = async_call_later(self._hass, self._delay, self._due)
+
+    @callback
+    def _due(self, _now: datetime) -> None:
+        self._cancel = None
+        # Taken now: a change from here on opens the next window.
+        data = self._data_fn()
+        self._hass.async_create_task(self._store.async_save(data), f"save {self._store.key}")
+
+    @callback
+    def cancel(self) -> None:
+        """Drop a pending save (the caller saves now or the data is gone)."""
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None
+
+    async def async_save_now(self) -> None:
+        """Save immediately, replacing a pending save."""
+        self.cancel()
+        await self._store.async_save(self._data_fn())
