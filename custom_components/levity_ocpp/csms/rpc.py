@@ -19,7 +19,12 @@ import logging
 import sys
 from typing import Any, ClassVar
 
-from ocpp.charge_point import ChargePoint as LibraryChargePoint
+from ocpp.charge_point import (
+    ChargePoint as LibraryChargePoint,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
 from ocpp.exceptions import (
     FormatViolationError,
     InternalError,
@@ -29,10 +34,17 @@ from ocpp.exceptions import (
     OCPPError,
     PropertyConstraintViolationError,
     ProtocolError,
+    UnknownCallErrorCodeError,
 )
-from ocpp.messages import Call, CallError, MessageType, unpack
+from ocpp.messages import Call, CallError, MessageType, unpack, validate_payload
 from websockets.exceptions import ConnectionClosed
 
+from .commands import (
+    ChargePointOffline,
+    CommandCallError,
+    CommandNotApplicable,
+    CommandTimedOut,
+)
 from .model import ChargePoint, Direction
 
 _LOGGER = logging.getLogger(__name__)
@@ -135,6 +147,7 @@ class FramedChargePoint(LibraryChargePoint):
         self.model = model
         self.active = True
         self._owned_tasks: set[asyncio.Task[Any]] = set()
+        self._command_lock = asyncio.Lock()
         self._answers_lost = 0
 
     async def start(self) -> None:
@@ -215,6 +228,52 @@ class FramedChargePoint(LibraryChargePoint):
             yield
         finally:
             self._owned_tasks.discard(task)
+
+    async def send_command(self, payload: Any) -> Any:
+        """Send one request of ours and return the charger's confirmation.
+
+        Requests queue behind the library's call lock, one outstanding at a time, in
+        order; each waits `response_timeout` for its answer once sent. Every way of
+        getting no usable answer is its own CommandFailed.
+        """
+        action = type(payload).__name__
+        # The library validates each request in an executor before its call lock:
+        # without a lock of ours, concurrent requests could overtake each other.
+        async with self._command_lock:
+            return await self._send_command(payload, action)
+
+    async def _send_command(self, payload: Any, action: str) -> Any:
+        if not self.active:
+            raise ChargePointOffline(self.id, action)
+        try:
+            await validate_payload(
+                Call("-", action, remove_nones(snake_to_camel_case(serialize_as_dict(payload)))),
+                self._ocpp_version,
+            )
+        except OCPPError as error:
+            detail = (error.details or {}).get("cause") or error.description
+            raise CommandNotApplicable(self.id, action, str(detail)) from error
+        request = asyncio.ensure_future(self.call(payload, suppress=False))
+        # shutdown() cancels it: a charger that hangs up has answered "offline".
+        self._owned_tasks.add(request)
+        try:
+            return await request
+        except asyncio.CancelledError:
+            if (current := asyncio.current_task()) is not None and current.cancelling():
+                raise
+            raise ChargePointOffline(self.id, action) from None
+        except ConnectionClosed as error:
+            raise ChargePointOffline(self.id, action) from error
+        except TimeoutError as error:
+            raise CommandTimedOut(
+                self.id, action, f"no answer within {self._response_timeout:g} s"
+            ) from error
+        except OCPPError as error:
+            raise CommandCallError(self.id, action, error.code, error.description) from error
+        except UnknownCallErrorCodeError as error:
+            raise CommandCallError(self.id, action, "UnknownErrorCode", str(error)) from error
+        finally:
+            self._owned_tasks.discard(request)
 
     async def shutdown(self) -> None:
         """Stop handling frames and cancel the work still waiting on this connection."""

@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from .commands import ChargePointOffline, Command, CommandResult
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
@@ -232,6 +233,12 @@ class CentralSystem:
                 _LOGGER.info("%s disconnected (%s)", charge_point_id, record.close_reason)
                 model.notify_all()
             self.hooks.charge_point_updated(model)
+
+    async def execute(self, charge_point_id: str, command: Command) -> CommandResult:
+        """Send a command to a connected charge point; fails at once if it is offline."""
+        if (handler := self._handlers.get(charge_point_id)) is None:
+            raise ChargePointOffline(charge_point_id, type(command).__name__)
+        return await handler.execute(command)
 
     async def remove(self, charge_point_id: str) -> None:
         """Forget a charge point that is not connected, ending its open sessions."""

@@ -25,12 +25,14 @@ from ocpp.v16.enums import (
     RegistrationStatus,
 )
 
+from .commands import Command, CommandResult
 from .hooks import CentralSystemHooks
 from .meter import InvalidMeterValue, MeterSample, parse_meter_values
 from .model import ChargePoint, utcnow
 from .rpc import FramedChargePoint
 from .sessions import SessionManager
 from .timestamps import format_timestamp, parse_timestamp
+from .v16_commands import to_call, to_result
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,6 +80,10 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         if connector_id not in self.model.connectors:
             self.model.connector(connector_id)
             self._hooks.connector_discovered(self.model, connector_id)
+
+    async def execute(self, command: Command) -> CommandResult:
+        """Send a command as OCPP 1.6 and return the charger's answer."""
+        return to_result(await self.send_command(to_call(command, self.id)))
 
     @on(Action.boot_notification)
     async def on_boot_notification(
