@@ -1,0 +1,79 @@
+"""Commands from Home Assistant to a charge point, with every failure a translated error."""
+
+from __future__ import annotations
+
+import re
+
+from homeassistant.exceptions import HomeAssistantError
+
+from .central import LevityCentral
+from .const import DOMAIN
+from .csms.commands import (
+    ChargePointOffline,
+    Command,
+    CommandCallError,
+    CommandNotApplicable,
+    CommandResult,
+    CommandTimedOut,
+)
+
+
+def command_name(command: Command) -> str:
+    """A command as words: StartCharging -> "start charging"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(command).__name__).lower()
+
+
+async def async_execute(
+    central: LevityCentral, charge_point_id: str, command: Command
+) -> CommandResult:
+    """Send `command`; a charger that does not agree raises HomeAssistantError saying why."""
+    name = command_name(command)
+    try:
+        result = await central.central_system.execute(charge_point_id, command)
+    except ChargePointOffline as error:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="charge_point_offline",
+            translation_placeholders={"charge_point": charge_point_id, "command": name},
+        ) from error
+    except CommandTimedOut as error:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_timed_out",
+            translation_placeholders={
+                "charge_point": charge_point_id,
+                "command": name,
+                "detail": error.detail,
+            },
+        ) from error
+    except CommandCallError as error:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_call_error",
+            translation_placeholders={
+                "charge_point": charge_point_id,
+                "command": name,
+                "detail": error.detail,
+            },
+        ) from error
+    except CommandNotApplicable as error:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_not_applicable",
+            translation_placeholders={
+                "charge_point": charge_point_id,
+                "command": name,
+                "detail": error.detail,
+            },
+        ) from error
+    if not result.succeeded:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_refused",
+            translation_placeholders={
+                "charge_point": charge_point_id,
+                "command": name,
+                "status": str(result.status),
+            },
+        )
+    return result
