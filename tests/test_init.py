@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.levity_ocpp.const import DOMAIN
 
-from .conftest import Connect
+from .conftest import Connect, async_wait_until
 
 
 async def test_boot_creates_device_and_entities(
@@ -47,8 +47,10 @@ async def test_boot_creates_device_and_entities(
         entry = er.async_get(hass).async_get("sensor.cp1_last_heartbeat")
         assert entry is not None and entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
-    await hass.async_block_till_done()
-    assert hass.states.get("binary_sensor.cp1_connectivity").state == STATE_OFF
+    # The server notices the closed socket in its own time.
+    await async_wait_until(
+        hass, lambda: hass.states.get("binary_sensor.cp1_connectivity").state == STATE_OFF
+    )
     assert hass.states.get("sensor.cp1_status").state == STATE_UNAVAILABLE
 
 

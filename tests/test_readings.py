@@ -14,7 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from .client import DEFAULT_CONFIGURATION, ConfiguredChargePoint
-from .conftest import Connect
+from .conftest import Connect, async_wait_until
 from .test_sessions import meter, stamp, start, stop
 
 
@@ -178,7 +178,7 @@ async def test_last_session_stays_readable_while_the_charger_is_away(
         await hass.async_block_till_done()
         assert state(hass, "sensor.cp1_session_end") == STATE_UNKNOWN  # still running
         await stop(cp, tx, 1_004_500, 90)
-    await hass.async_block_till_done()
+    await async_wait_until(hass, lambda: state(hass, "sensor.cp1_power") == STATE_UNAVAILABLE)
     assert state(hass, "sensor.cp1_session_energy") == "4.5"
     assert state(hass, "sensor.cp1_session_duration") == "90"
     assert state(hass, "sensor.cp1_session_id_tag") == "RESIDENT-7"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import ChargePoint
 from .transactions import Transaction
 
@@ -54,3 +56,11 @@ class CentralSystemHooks:
         `final` when the charger's StopTransaction settled it (more MeterValues may
         follow otherwise).
         """
+
+    def charge_point_configured(self, charge_point: ChargePoint) -> None:
+        """The charger's configuration was read: what it supports may differ now."""
+
+    def charger_reported(
+        self, charge_point: ChargePoint, message: str, data: dict[str, Any]
+    ) -> None:
+        """An informational message (DataTransfer, firmware or diagnostics status) arrived."""

@@ -136,6 +136,11 @@ class ChargePoint:
     last_boot: datetime | None = None
     last_heartbeat: datetime | None = None
     connectors: dict[int, Connector] = field(default_factory=dict)
+    # Start charging when a car is plugged in (a setting of the user's, kept).
+    auto_start: bool = True
+    # The latest FirmwareStatusNotification / DiagnosticsStatusNotification.
+    firmware_status: str | None = None
+    diagnostics_status: str | None = None
     configuration: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown_configuration_keys: list[str] = field(default_factory=list)
     frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=FRAME_LOG_SIZE))
@@ -149,6 +154,24 @@ class ChargePoint:
     def connector_ids(self) -> list[int]:
         """Return the ids of the real connectors (not the charge point's 0), sorted."""
         return sorted(cid for cid in self.connectors if cid != CHARGE_POINT_CONNECTOR)
+
+    def configured(self, key: str) -> str | None:
+        """A configuration value the charger reported, None if it did not."""
+        value = self.configuration.get(key, {}).get("value")
+        return None if value is None else str(value)
+
+    def supports(self, feature_profile: str) -> bool:
+        """Whether the charger reports an OCPP feature profile (assumed until it says).
+
+        SupportedFeatureProfiles ("Core,SmartCharging,...") decides which entities
+        and actions a charger gets; one that never answered GetConfiguration is not
+        denied any.
+        """
+        if (profiles := self.configured("SupportedFeatureProfiles")) is None:
+            return True
+        return feature_profile.casefold() in {
+            profile.strip().casefold() for profile in profiles.split(",")
+        }
 
     def connector(self, connector_id: int) -> Connector:
         """Return the connector with this id, creating it when first seen."""

@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from .autostart import DEFAULT_DELAY_S, DEFAULT_ID_TAG, AutoStart
 from .commands import ChargePointOffline, Command, CommandResult
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
@@ -26,6 +27,8 @@ _LOGGER = logging.getLogger(__name__)
 
 SUPPORTED_SUBPROTOCOLS = (OCPP16,)
 MAX_FRAME_BYTES = 1 << 20
+# How long a charger may stay connected without booting before it is asked to.
+BOOT_WAIT_S = 5.0
 # Refusals already logged as a warning; a charger retrying its wrong URL every few
 # seconds gets one warning per path and reason, then DEBUG lines.
 MAX_WARNED_REFUSALS = 32
@@ -69,12 +72,17 @@ class CentralSystem:
         transactions: TransactionBook | None = None,
         jump_limit_kwh: float = DEFAULT_JUMP_LIMIT_KWH,
         response_timeout: float = 30,
+        auto_start_delay: float = DEFAULT_DELAY_S,
+        id_tag: str = DEFAULT_ID_TAG,
+        boot_wait: float = BOOT_WAIT_S,
     ) -> None:
         """Prepare a central system; `charge_points` and `transactions` are from before."""
         self.host = host
         self.port = port
         self.heartbeat_interval = heartbeat_interval
         self.response_timeout = response_timeout
+        self.boot_wait = boot_wait
+        self.auto_start = AutoStart(self.execute, auto_start_delay, id_tag)
         self.hooks = hooks or CentralSystemHooks()
         self.charge_points: dict[str, ChargePoint] = {cp.id: cp for cp in charge_points}
         self.sessions = SessionManager(
@@ -118,6 +126,7 @@ class CentralSystem:
         server, self._server = self._server, None
         server.close()
         await server.wait_closed()
+        await self.auto_start.stop()
         await asyncio.gather(*self._closing, return_exceptions=True)
         for handler in self._handlers.values():
             handler.active = False
@@ -192,6 +201,7 @@ class CentralSystem:
             sessions=self.sessions,
             heartbeat_interval=self.heartbeat_interval,
             response_timeout=self.response_timeout,
+            auto_start=self.auto_start,
         )
         previous = self._handlers.get(charge_point_id)
         # Registered before the old socket is closed, so the old handler's cleanup
@@ -216,6 +226,9 @@ class CentralSystem:
             _LOGGER.info("%s connected from %s", charge_point_id, record.remote_address)
         self.hooks.charge_point_updated(model)
         model.notify_all()
+        boot_check = asyncio.create_task(
+            handler.expect_boot(self.boot_wait), name=f"levity_ocpp boot check {charge_point_id}"
+        )
         try:
             await handler.start()
         except ConnectionClosed as closed:
@@ -224,6 +237,7 @@ class CentralSystem:
             record.close_reason = "central system stopped"
             raise
         finally:
+            boot_check.cancel()
             await handler.shutdown()
             record.disconnected_at = utcnow()
             if self._handlers.get(charge_point_id) is handler:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
@@ -22,10 +23,12 @@ from ocpp.v16.enums import (
     Action,
     AuthorizationStatus,
     DataTransferStatus,
+    MessageTrigger,
     RegistrationStatus,
 )
 
-from .commands import Command, CommandResult
+from .autostart import AutoStart
+from .commands import Command, CommandFailed, CommandResult, TriggerMessage
 from .hooks import CentralSystemHooks
 from .meter import InvalidMeterValue, MeterSample, parse_meter_values
 from .model import ChargePoint, utcnow
@@ -63,11 +66,14 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         sessions: SessionManager,
         heartbeat_interval: int,
         response_timeout: float = 30,
+        auto_start: AutoStart | None = None,
     ) -> None:
         """Handle one connection of `model`."""
         super().__init__(model, connection, response_timeout)
         self._hooks = hooks
         self._sessions = sessions
+        self._auto_start = auto_start
+        self._booted = False
         self._heartbeat_interval = heartbeat_interval
         self._clock_ahead_reported = False  # once per connection is enough
 
@@ -110,6 +116,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         model.meter_type = meter_type
         model.meter_serial_number = meter_serial_number
         model.last_boot = now = utcnow()
+        self._booted = True
         # Levity's orphan rule: sessions open across a reboot will never be stopped.
         await self._sessions.charge_point_booted(model)
         self._hooks.charge_point_updated(model)
@@ -126,6 +133,22 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         with self.cancelled_on_shutdown():
             await self.fetch_configuration()
 
+    async def expect_boot(self, wait_s: float) -> None:
+        """Ask a charger that connected but did not boot within `wait_s` to boot now.
+
+        Some firmware never sends BootNotification after a reconnect; without one the
+        central system would not learn what the charger is or supports.
+        """
+        with self.cancelled_on_shutdown():
+            await asyncio.sleep(wait_s)
+            if self._booted:
+                return
+            _LOGGER.info("%s sent no BootNotification; asking for one", self.id)
+            try:
+                await self.execute(TriggerMessage(MessageTrigger.boot_notification.value))
+            except CommandFailed as error:
+                _LOGGER.debug("%s: TriggerMessage(BootNotification) failed: %s", self.id, error)
+
     async def fetch_configuration(self) -> None:
         """Ask for every configuration key and keep the answer on the model."""
         try:
@@ -140,6 +163,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         }
         self.model.unknown_configuration_keys = list(result.unknown_key or [])
         self._hooks.charge_point_updated(self.model)
+        self._hooks.charge_point_configured(self.model)
 
     @on(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
@@ -174,6 +198,8 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         connector.vendor_error_code = vendor_error_code
         connector.status_time = reported_at
         self.model.notify(connector_id)
+        if self._auto_start is not None:
+            self._auto_start.status_changed(self.model, connector_id)
         return call_result.StatusNotification()
 
     @on(Action.start_transaction)
@@ -199,6 +225,8 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             meter_start,
             reservation_id,
         )
+        if self._auto_start is not None:
+            self._auto_start.transaction_started(self.model, connector_id)
         return call_result.StartTransaction(
             transaction_id=transaction.transaction_id,
             id_tag_info={"status": AuthorizationStatus.accepted},
@@ -293,20 +321,30 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
     def on_data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
     ) -> call_result.DataTransfer:
-        """No vendor extensions are supported (yet): say so, as the spec asks."""
-        _LOGGER.debug("%s: DataTransfer from vendor %s ignored", self.id, vendor_id)
+        """Tell HA (an event) and the charger that no vendor extension is known here."""
+        self._hooks.charger_reported(
+            self.model,
+            "data_transfer",
+            {"vendor_id": vendor_id, "message_id": message_id, "data": data},
+        )
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
 
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status_notification(
         self, status: str
     ) -> call_result.DiagnosticsStatusNotification:
-        """Acknowledge; diagnostics uploads are not requested by this central system yet."""
+        """Show how a diagnostics upload goes."""
+        self.model.diagnostics_status = status
+        self._hooks.charger_reported(self.model, "diagnostics_status", {"status": status})
+        self.model.notify()
         return call_result.DiagnosticsStatusNotification()
 
     @on(Action.firmware_status_notification)
     def on_firmware_status_notification(
         self, status: str
     ) -> call_result.FirmwareStatusNotification:
-        """Acknowledge; firmware updates are not started by this central system yet."""
+        """Show how a firmware update goes."""
+        self.model.firmware_status = status
+        self._hooks.charger_reported(self.model, "firmware_status", {"status": status})
+        self.model.notify()
         return call_result.FirmwareStatusNotification()
