@@ -221,3 +221,19 @@ async def test_a_charger_hanging_up_mid_call_is_offline_at_once(central: Central
         async with asyncio.timeout(0.5):  # well before the 1 s response timeout
             with pytest.raises(c.ChargePointOffline):
                 await pending
+
+
+async def test_a_charger_that_does_not_boot_is_asked_to(socket_enabled: None) -> None:
+    central = CentralSystem(host="127.0.0.1", port=0, heartbeat_interval=30, boot_wait=0.05)
+    await central.start()
+    try:
+        async with charger(central) as cp:
+            async with asyncio.timeout(2):
+                while not cp.received:  # noqa: ASYNC110 - the charger side has no event
+                    await asyncio.sleep(0.01)
+            assert cp.received == [("TriggerMessage", {"requested_message": "BootNotification"})]
+            await cp.boot()
+            await asyncio.sleep(0.1)
+            assert len(cp.received) == 1  # booted: asked once, and only then
+    finally:
+        await central.stop()

@@ -16,9 +16,13 @@ from .central import (
 )
 from .clock import async_track_time_bound_values
 from .const import (
+    CONF_AUTO_START_DELAY,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_ID_TAG,
     CONF_METER_JUMP_LIMIT,
+    DEFAULT_AUTO_START_DELAY,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_ID_TAG,
     DEFAULT_METER_JUMP_LIMIT,
     DOMAIN,
 )
@@ -28,7 +32,12 @@ from .services import async_setup_services
 from .store import ChargePointStore, SessionStore
 from .tag_statistics import IdTagStatistics
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -54,6 +63,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         charge_points=known,
         transactions=sessions.book,
         jump_limit_kwh=entry.options.get(CONF_METER_JUMP_LIMIT, DEFAULT_METER_JUMP_LIMIT),
+        auto_start_delay=entry.options.get(CONF_AUTO_START_DELAY, DEFAULT_AUTO_START_DELAY),
+        id_tag=entry.options.get(CONF_ID_TAG, DEFAULT_ID_TAG),
     )
     store.bind(central.charge_points.values)
     central.async_register_known()

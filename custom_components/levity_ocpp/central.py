@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -136,6 +137,24 @@ class LevityCentral(CentralSystemHooks):
         charge_point.add_listener(connector_id, self.store.schedule_save)
         self._announce(charge_point, connector_id)
         self.store.schedule_save()
+
+    def charge_point_configured(self, charge_point: ChargePoint) -> None:
+        """What the charger supports is known now: entities that depend on it may appear."""
+        for connector_id in (CHARGE_POINT_CONNECTOR, *charge_point.connector_ids):
+            self._announce(charge_point, connector_id)
+
+    def charger_reported(
+        self, charge_point: ChargePoint, message: str, data: dict[str, Any]
+    ) -> None:
+        """A DataTransfer, firmware or diagnostics status: an event automations can use."""
+        self.hass.bus.async_fire(
+            f"{DOMAIN}_{message}",
+            {
+                "charge_point_id": charge_point.id,
+                "device_id": self._device_id(charge_point),
+                **data,
+            },
+        )
 
     def readings_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
         """A new measurand series: its sensors appear now."""

@@ -16,3 +16,8 @@ MAX_HEARTBEAT_INTERVAL: Final = 86400
 
 CONF_METER_JUMP_LIMIT: Final = "meter_jump_limit"
 DEFAULT_METER_JUMP_LIMIT: Final = 10.0  # kWh between two samples
+
+CONF_ID_TAG: Final = "id_tag"
+DEFAULT_ID_TAG: Final = "HomeAssistant"  # the id tag HA starts sessions with
+CONF_AUTO_START_DELAY: Final = "auto_start_delay"
+DEFAULT_AUTO_START_DELAY: Final = 1.0  # seconds after Preparing (the Grizzl-E needs one)

@@ -50,6 +50,7 @@ class LevityEntity(Entity):
     ) -> None:
         """Describe `connector_id` (0: the charge point) of `charge_point`."""
         self.entity_description = description
+        self.central = central
         self.charge_point = charge_point
         self.connector_id = connector_id
         self._attr_unique_id = (

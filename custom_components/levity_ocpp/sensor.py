@@ -27,7 +27,13 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, Measurand
+from ocpp.v16.enums import (
+    ChargePointErrorCode,
+    ChargePointStatus,
+    DiagnosticsStatus,
+    FirmwareStatus,
+    Measurand,
+)
 
 from .central import LevityConfigEntry
 from .csms.freshness import DRAWN_BY_SESSION, OF_THE_CAR, in_session, is_fresh, stale_after
@@ -328,7 +334,50 @@ def _session_minutes(connector: Connector) -> int | None:
     return int(session.duration_seconds() // 60) if session else None
 
 
+# A plain charging state beside the OCPP status (what evcc's Home Assistant charger reads).
+CHARGING_STATES: dict[str, str] = {
+    ChargePointStatus.available: "disconnected",
+    ChargePointStatus.reserved: "disconnected",
+    ChargePointStatus.preparing: "connected",
+    ChargePointStatus.suspended_ev: "connected",
+    ChargePointStatus.suspended_evse: "connected",
+    ChargePointStatus.finishing: "connected",
+    ChargePointStatus.charging: "charging",
+    ChargePointStatus.faulted: "error",
+}
+CHARGING_STATE_OPTIONS = ["disconnected", "connected", "charging", "error"]
+FIRMWARE_STATUS_OPTIONS = [snake(status.value) for status in FirmwareStatus]
+DIAGNOSTICS_STATUS_OPTIONS = [snake(status.value) for status in DiagnosticsStatus]
+
 STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
+    LevitySensorDescription(
+        key="charging_state",
+        translation_key="charging_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=CHARGING_STATE_OPTIONS,
+        value_fn=lambda _, c: CHARGING_STATES.get(c.status) if c.status else None,
+    ),
+    LevitySensorDescription(
+        key="firmware_status",
+        translation_key="firmware_status",
+        scope=Scope.CHARGE_POINT,
+        device_class=SensorDeviceClass.ENUM,
+        options=FIRMWARE_STATUS_OPTIONS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda cp, _: cp.supports("FirmwareManagement"),
+        value_fn=lambda cp, _: _enum_state(cp.firmware_status, FIRMWARE_STATUS_OPTIONS),
+    ),
+    LevitySensorDescription(
+        key="diagnostics_status",
+        translation_key="diagnostics_status",
+        scope=Scope.CHARGE_POINT,
+        device_class=SensorDeviceClass.ENUM,
+        options=DIAGNOSTICS_STATUS_OPTIONS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=lambda cp, _: cp.supports("FirmwareManagement"),
+        value_fn=lambda cp, _: _enum_state(cp.diagnostics_status, DIAGNOSTICS_STATUS_OPTIONS),
+    ),
     LevitySensorDescription(
         key="status",
         translation_key="connector_status",

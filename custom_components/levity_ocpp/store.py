@@ -68,6 +68,7 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
             }
             for c in cp.connectors.values()
         ],
+        "auto_start": cp.auto_start,
         "configuration": cp.configuration,
         "unknown_configuration_keys": cp.unknown_configuration_keys,
         "connections": [
@@ -114,6 +115,7 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
             time = datetime.fromisoformat(fields.pop("time"))
             sampled = SampledValue(**fields)
             connector.readings[sampled.key] = Reading(sampled, time)
+    cp.auto_start = bool(data.get("auto_start", True))
     cp.configuration = data.get("configuration", {})
     cp.unknown_configuration_keys = data.get("unknown_configuration_keys", [])
     for item in data.get("connections", []):

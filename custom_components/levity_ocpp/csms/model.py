@@ -161,14 +161,14 @@ class ChargePoint:
         return None if value is None else str(value)
 
     def supports(self, feature_profile: str) -> bool:
-        """Whether the charger reports an OCPP feature profile (assumed until it says).
+        """Whether the charger reports an OCPP feature profile.
 
         SupportedFeatureProfiles ("Core,SmartCharging,...") decides which entities
-        and actions a charger gets; one that never answered GetConfiguration is not
-        denied any.
+        a charger gets; until it has said (GetConfiguration after its boot), only
+        Core, which every charger has.
         """
         if (profiles := self.configured("SupportedFeatureProfiles")) is None:
-            return True
+            return feature_profile.casefold() == "core"
         return feature_profile.casefold() in {
             profile.strip().casefold() for profile in profiles.split(",")
         }
