@@ -57,7 +57,7 @@ def session_event_match(hass: HomeAssistant, device_id: str) -> dict[str, Any]:
     if not isinstance(device, dr.ChildDeviceEntry):
         return {CONF_DEVICE_ID: device_id}
     parent = registry.async_get(device.parent_device_id)
-    connector_id = _connector_id(device, parent)
+    connector_id = _connector_id(device, parent.identifiers if parent else set())
     if parent is None or connector_id is None:
         raise InvalidDeviceAutomationConfig(
             f"Device '{device_id}' is no connector of a Levity OCPP charge point"
@@ -65,16 +65,18 @@ def session_event_match(hass: HomeAssistant, device_id: str) -> dict[str, Any]:
     return {CONF_DEVICE_ID: parent.id, ATTR_CONNECTOR_ID: connector_id}
 
 
-def _connector_id(device: dr.ChildDeviceEntry, parent: dr.AnyDeviceEntry | None) -> int | None:
+def _connector_id(
+    device: dr.ChildDeviceEntry, parent_identifiers: set[tuple[str, str]]
+) -> int | None:
     """The connector number in `<charge point identifier>_connector_<n>`."""
-    if parent is None:
-        return None
-    for domain, parent_identifier in parent.identifiers:
-        if domain != DOMAIN:
-            continue
-        prefix = f"{parent_identifier}{CONNECTOR_MARK}"
-        for child_domain, identifier in device.identifiers:
-            number = identifier.removeprefix(prefix)
-            if child_domain == DOMAIN and number != identifier and number.isdecimal():
-                return int(number)
-    return None
+    prefixes = [
+        f"{name}{CONNECTOR_MARK}" for domain, name in parent_identifiers if domain == DOMAIN
+    ]
+    numbers = [
+        identifier.removeprefix(prefix)
+        for domain, identifier in device.identifiers
+        if domain == DOMAIN
+        for prefix in prefixes
+        if identifier.startswith(prefix)
+    ]
+    return next((int(number) for number in numbers if number.isdecimal()), None)
