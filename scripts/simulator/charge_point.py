@@ -47,7 +47,7 @@ class Link(ChargePoint):
         self.dropped = asyncio.Event()
         self.abort = False
         self.online = False
-        self._deferred: Coroutine[Any, Any, None] | None = None
+        self._deferred: list[Coroutine[Any, Any, None]] = []
 
     def drop(self, *, abort: bool) -> None:
         """Stop sending; abort the socket now (power cut) or let the loop close it."""
@@ -58,15 +58,19 @@ class Link(ChargePoint):
             self.ws.transport.abort()
 
     def defer(self, coro: Coroutine[Any, Any, None] | None) -> None:
-        """Run ``coro`` once the CALLRESULT being built has been sent."""
-        if self._deferred is not None:
-            self._deferred.close()
-        self._deferred = coro
+        """Run ``coro`` once the CALLRESULT being built has been sent (None: forget
+        the follow-ups of a reply that never went out)."""
+        if coro is None:
+            for pending in self._deferred:
+                pending.close()
+            self._deferred.clear()
+        else:
+            self._deferred.append(coro)
 
     def run_deferred(self) -> None:
-        coro, self._deferred = self._deferred, None
-        if coro is not None:
-            self.sim.spawn(coro)
+        coros, self._deferred = self._deferred, []
+        if coros:
+            self.sim.spawn(_in_order(coros))
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Swallow the CALLs the sim is told never to answer; route the rest."""
@@ -94,20 +98,29 @@ class Link(ChargePoint):
         return handler(self, **kwargs)
 
 
+async def _in_order(coros: list[Coroutine[Any, Any, None]]) -> None:
+    try:
+        for coro in coros:
+            await coro
+    finally:
+        for coro in coros:  # those a failure or a cancel left unstarted
+            coro.close()
+
+
 def _route(action: Action) -> None:
     """Give Link an ``@on`` and an ``@after`` handler for ``action``."""
     name = action.name
 
-    @on(action)
     def answer(self: Link, **kwargs: Any) -> Any:
         return self.answer(action, getattr(self.sim, f"handle_{name}"), kwargs)
 
-    @after(action)
     def follow_up(self: Link, **_: Any) -> None:
         self.run_deferred()
 
-    setattr(Link, f"on_{name}", answer)
-    setattr(Link, f"after_{name}", follow_up)
+    # The library finds routes by function name: each needs its own.
+    answer.__name__, follow_up.__name__ = f"on_{name}", f"after_{name}"
+    setattr(Link, answer.__name__, on(action)(answer))
+    setattr(Link, follow_up.__name__, after(action)(follow_up))
 
 
 for _action in sorted(COMMANDS):
