@@ -150,6 +150,8 @@ async def test_change_configuration(csms: tuple[Central, str]) -> None:
             ("HeartbeatInterval", "ten", "Rejected"),
             ("AuthorizationKey", "short", "Rejected"),
             ("AuthorizationKey", "0123456789abcdef", "Accepted"),
+            ("LocalPreAuthorize", "maybe", "Rejected"),
+            ("MeterValuesSampledData", "Energy.Active.Import.Register,Bogus", "Rejected"),
             ("LocalPreAuthorize", "true", "Accepted"),
         ):
             reply = await central.call(call.ChangeConfiguration(key, value))
