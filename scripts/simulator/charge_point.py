@@ -1,59 +1,37 @@
-"""Answering the central system: the ``ocpp`` library link and the CALL handlers."""
+"""The ``ocpp`` library link: one websocket connection, routing CALLs to the sim.
+
+Every command an OCPP 1.6 central system can send is routed to the sim's
+``handle_<action>`` method (see ``commands``, ``smart_charging_commands`` and
+``management``), unless the sim's :class:`~.behaviour.Behaviour` says to answer
+Rejected, to answer CALLERROR NotSupported, or never to answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-import contextlib
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from ocpp.exceptions import NotSupportedError, OCPPError
+from ocpp.messages import MessageType, unpack
 from ocpp.routing import after, on
-from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import (
-    Action,
-    AvailabilityStatus,
-    AvailabilityType,
-    ChargingProfilePurposeType,
-    ChargingProfileStatus,
-    ClearChargingProfileStatus,
-    ConfigurationStatus,
-    DiagnosticsStatus,
-    FirmwareStatus,
-    MessageTrigger,
-    ReadingContext,
-    Reason,
-    RemoteStartStopStatus,
-    ResetStatus,
-    ResetType,
-    TriggerMessageStatus,
-    UnlockStatus,
-)
+from ocpp.v16 import ChargePoint
+from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection
 
-from .config import change_configuration, get_configuration
+from .behaviour import COMMANDS
 from .logs import FRAMES_LOGGER
-from .model import Disconnected, Session, SessionError
 
 if TYPE_CHECKING:
     from .core import SimulatedChargePoint
-
-TRIGGERABLE = frozenset(
-    (
-        MessageTrigger.boot_notification,
-        MessageTrigger.heartbeat,
-        MessageTrigger.status_notification,
-        MessageTrigger.meter_values,
-        MessageTrigger.firmware_status_notification,
-        MessageTrigger.diagnostics_status_notification,
-    )
-)
 
 
 class Link(ChargePoint):
     """One websocket connection; routes the central system's CALLs to the sim.
 
-    Handlers answer at once; work that sends messages of its own runs from the
-    ``@after`` hooks, so the CALLRESULT goes out first, as the spec requires.
+    Handlers answer at once; work that sends messages of its own is handed to
+    ``defer`` and runs from the ``@after`` hooks, so the CALLRESULT goes out
+    first, as the spec requires.
     """
 
     def __init__(self, sim: SimulatedChargePoint, ws: ClientConnection) -> None:
@@ -69,7 +47,7 @@ class Link(ChargePoint):
         self.dropped = asyncio.Event()
         self.abort = False
         self.online = False
-        self._deferred: Coroutine[Any, Any, None] | None = None
+        self._deferred: list[Coroutine[Any, Any, None]] = []
 
     def drop(self, *, abort: bool) -> None:
         """Stop sending; abort the socket now (power cut) or let the loop close it."""
@@ -80,300 +58,70 @@ class Link(ChargePoint):
             self.ws.transport.abort()
 
     def defer(self, coro: Coroutine[Any, Any, None] | None) -> None:
-        """Run ``coro`` once the CALLRESULT being built has been sent."""
-        if self._deferred is not None:
-            self._deferred.close()
-        self._deferred = coro
-
-    def _run_deferred(self, **_: Any) -> None:
-        coro, self._deferred = self._deferred, None
-        if coro is not None:
-            self.sim.spawn(coro)
-
-    @on(Action.get_configuration)
-    def on_get_configuration(self, **kwargs: Any) -> call_result.GetConfiguration:
-        return self.sim.handle_get_configuration(**kwargs)
-
-    @on(Action.change_configuration)
-    def on_change_configuration(self, **kwargs: Any) -> call_result.ChangeConfiguration:
-        return self.sim.handle_change_configuration(**kwargs)
-
-    @on(Action.remote_start_transaction)
-    def on_remote_start_transaction(self, **kwargs: Any) -> call_result.RemoteStartTransaction:
-        return self.sim.handle_remote_start(self, **kwargs)
-
-    @after(Action.remote_start_transaction)
-    def after_remote_start_transaction(self, **kwargs: Any) -> None:
-        self._run_deferred()
-
-    @on(Action.remote_stop_transaction)
-    def on_remote_stop_transaction(self, **kwargs: Any) -> call_result.RemoteStopTransaction:
-        return self.sim.handle_remote_stop(self, **kwargs)
-
-    @after(Action.remote_stop_transaction)
-    def after_remote_stop_transaction(self, **kwargs: Any) -> None:
-        self._run_deferred()
-
-    @on(Action.reset)
-    def on_reset(self, **kwargs: Any) -> call_result.Reset:
-        return self.sim.handle_reset(self, **kwargs)
-
-    @after(Action.reset)
-    def after_reset(self, **kwargs: Any) -> None:
-        self._run_deferred()
-
-    @on(Action.change_availability)
-    def on_change_availability(self, **kwargs: Any) -> call_result.ChangeAvailability:
-        return self.sim.handle_change_availability(self, **kwargs)
-
-    @after(Action.change_availability)
-    def after_change_availability(self, **kwargs: Any) -> None:
-        self._run_deferred()
-
-    @on(Action.trigger_message)
-    def on_trigger_message(self, **kwargs: Any) -> call_result.TriggerMessage:
-        return self.sim.handle_trigger_message(self, **kwargs)
-
-    @after(Action.trigger_message)
-    def after_trigger_message(self, **kwargs: Any) -> None:
-        self._run_deferred()
-
-    @on(Action.unlock_connector)
-    def on_unlock_connector(self, **kwargs: Any) -> call_result.UnlockConnector:
-        return self.sim.handle_unlock_connector(self, **kwargs)
-
-    @after(Action.unlock_connector)
-    def after_unlock_connector(self, **kwargs: Any) -> None:
-        self._run_deferred()
-
-    @on(Action.set_charging_profile)
-    def on_set_charging_profile(self, **kwargs: Any) -> call_result.SetChargingProfile:
-        return self.sim.handle_set_charging_profile(**kwargs)
-
-    @on(Action.clear_charging_profile)
-    def on_clear_charging_profile(self, **kwargs: Any) -> call_result.ClearChargingProfile:
-        return self.sim.handle_clear_charging_profile(**kwargs)
-
-
-class CallHandlers:
-    """Mixin of :class:`~.core.SimulatedChargePoint`: how it answers each CALL."""
-
-    def _received(self, action: str, **kwargs: Any) -> None:
-        self.received_calls.append((action, kwargs))
-        self._log.info("<- %s from central system: %s", action, kwargs or "{}")
-
-    def handle_get_configuration(
-        self, key: list[str] | None = None, **_: Any
-    ) -> call_result.GetConfiguration:
-        """Return all keys, or the requested ones plus the unknown ones."""
-        self._received("GetConfiguration", key=key)
-        return get_configuration(self.config, key)
-
-    def handle_change_configuration(
-        self, key: str, value: str, **_: Any
-    ) -> call_result.ChangeConfiguration:
-        """Validate and store a key; apply intervals at once."""
-        self._received("ChangeConfiguration", key=key, value=value)
-        status = change_configuration(self.config, key, value)
-        if status != ConfigurationStatus.accepted:
-            return call_result.ChangeConfiguration(status)
-        if key == "HeartbeatInterval":
-            self.heartbeat_interval = float(value) or 60.0
-            self._hb_wakeup.set()
-        elif key == "MeterValueSampleInterval" and float(value) > 0:
-            self.interval = float(value)
-        return call_result.ChangeConfiguration(status)
-
-    def handle_remote_start(
-        self,
-        link: Link,
-        id_tag: str,
-        connector_id: int | None = None,
-        charging_profile: dict[str, Any] | None = None,
-        **_: Any,
-    ) -> call_result.RemoteStartTransaction:
-        """Accept if a connector is free and start a session after replying."""
-        self._received("RemoteStartTransaction", id_tag=id_tag, connector_id=connector_id)
-        candidates = [connector_id] if connector_id else list(self.connectors)
-        for n in candidates:
-            try:
-                sess = self._new_session(n, id_tag, None)
-            except ValueError, SessionError:
-                continue
-            if charging_profile:
-                self.connectors[n].profiles[charging_profile["charging_profile_id"]] = (
-                    charging_profile
-                )
-
-            async def launch(sess: Session = sess) -> None:
-                self._launch(sess)
-
-            link.defer(launch())
-            return call_result.RemoteStartTransaction(RemoteStartStopStatus.accepted)
-        return call_result.RemoteStartTransaction(RemoteStartStopStatus.rejected)
-
-    def handle_remote_stop(
-        self, link: Link, transaction_id: int, **_: Any
-    ) -> call_result.RemoteStopTransaction:
-        """Accept if the transaction runs here and stop it after replying."""
-        self._received("RemoteStopTransaction", transaction_id=transaction_id)
-        for conn in self.connectors.values():
-            if (sess := conn.session) and sess.transaction_id == transaction_id:
-
-                async def stop(sess: Session = sess) -> None:
-                    self._request_stop(sess, Reason.remote)
-
-                link.defer(stop())
-                return call_result.RemoteStopTransaction(RemoteStartStopStatus.accepted)
-        return call_result.RemoteStopTransaction(RemoteStartStopStatus.rejected)
-
-    def handle_reset(self, link: Link, type: str, **_: Any) -> call_result.Reset:
-        """Accept; then stop transactions, disconnect and boot again."""
-        self._received("Reset", type=type)
-        hard = type == ResetType.hard
-
-        async def reset() -> None:
-            await self._end_sessions(Reason.hard_reset if hard else Reason.soft_reset)
-            self._log.warning("%s reset: rebooting", type.lower())
-            self._reboot(abort=hard)
-
-        link.defer(reset())
-        return call_result.Reset(ResetStatus.accepted)
-
-    def handle_change_availability(
-        self, link: Link, connector_id: int, type: str, **_: Any
-    ) -> call_result.ChangeAvailability:
-        """Switch connectors (0: all) in or out of service; Scheduled if busy."""
-        self._received("ChangeAvailability", connector_id=connector_id, type=type)
-        if connector_id and connector_id not in self.connectors:
-            return call_result.ChangeAvailability(AvailabilityStatus.rejected)
-        operative = type == AvailabilityType.operative
-        targets = (
-            list(self.connectors.values()) if connector_id == 0 else [self.connectors[connector_id]]
-        )
-        scheduled = False
-        for conn in targets:
-            if conn.session is not None and not operative:
-                conn.inoperative_pending = True
-                scheduled = True
-            else:
-                conn.inoperative_pending = False
-                conn.operative = operative
-        if connector_id == 0:
-            self.operative = operative or scheduled
-
-        async def notify() -> None:
-            if connector_id == 0:
-                await self._notify_status(0)
-            for conn in targets:
-                if conn.session is None:
-                    await self._set_status(conn, self._idle_status(conn))
-
-        link.defer(notify())
-        status = AvailabilityStatus.scheduled if scheduled else AvailabilityStatus.accepted
-        return call_result.ChangeAvailability(status)
-
-    def handle_trigger_message(
-        self,
-        link: Link,
-        requested_message: str,
-        connector_id: int | None = None,
-        **_: Any,
-    ) -> call_result.TriggerMessage:
-        """Accept the messages we can send and send them after replying."""
-        self._received(
-            "TriggerMessage", requested_message=requested_message, connector_id=connector_id
-        )
-        if connector_id and connector_id not in self.connectors:
-            return call_result.TriggerMessage(TriggerMessageStatus.rejected)
-        if requested_message not in TRIGGERABLE:
-            return call_result.TriggerMessage(TriggerMessageStatus.not_implemented)
-        link.defer(self._send_triggered(MessageTrigger(requested_message), connector_id))
-        return call_result.TriggerMessage(TriggerMessageStatus.accepted)
-
-    async def _send_triggered(self, message: MessageTrigger, connector_id: int | None) -> None:
-        conns = [self.connectors[connector_id]] if connector_id else list(self.connectors.values())
-        match message:
-            case MessageTrigger.boot_notification:
-                link = self._link
-                if link:
-                    with contextlib.suppress(Disconnected):
-                        await self._boot(link)
-            case MessageTrigger.heartbeat:
-                await self._send(call.Heartbeat())
-            case MessageTrigger.status_notification:
-                ids = [connector_id] if connector_id is not None else [0, *self.connectors]
-                for n in ids:
-                    await self._notify_status(n)
-            case MessageTrigger.meter_values:
-                for conn in conns:
-                    self._measure(conn, 0.0)
-                    await self._send(
-                        call.MeterValues(
-                            connector_id=conn.connector_id,
-                            transaction_id=conn.session.transaction_id if conn.session else None,
-                            meter_value=[self._meter_value(conn, ReadingContext.trigger)],
-                        )
-                    )
-            case MessageTrigger.firmware_status_notification:
-                await self._send(call.FirmwareStatusNotification(FirmwareStatus.idle))
-            case MessageTrigger.diagnostics_status_notification:
-                await self._send(call.DiagnosticsStatusNotification(DiagnosticsStatus.idle))
-
-    def handle_unlock_connector(
-        self, link: Link, connector_id: int, **_: Any
-    ) -> call_result.UnlockConnector:
-        """Unlock; a running transaction there stops with reason UnlockCommand."""
-        self._received("UnlockConnector", connector_id=connector_id)
-        conn = self.connectors.get(connector_id)
-        if conn is None:
-            return call_result.UnlockConnector(UnlockStatus.not_supported)
-        if (sess := conn.session) is not None:
-
-            async def stop(sess: Session = sess) -> None:
-                self._request_stop(sess, Reason.unlock_command)
-
-            link.defer(stop())
-        return call_result.UnlockConnector(UnlockStatus.unlocked)
-
-    def handle_set_charging_profile(
-        self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
-    ) -> call_result.SetChargingProfile:
-        """Store the profile; its first period's limit caps the offered current."""
-        self._received(
-            "SetChargingProfile",
-            connector_id=connector_id,
-            cs_charging_profiles=cs_charging_profiles,
-        )
-        profile = cs_charging_profiles
-        purpose = profile["charging_profile_purpose"]
-        if connector_id == 0:
-            store = self.cp_profiles
-        elif connector_id in self.connectors:
-            conn = self.connectors[connector_id]
-            if purpose == ChargingProfilePurposeType.tx_profile and conn.session is None:
-                return call_result.SetChargingProfile(ChargingProfileStatus.rejected)
-            store = conn.profiles
+        """Run ``coro`` once the CALLRESULT being built has been sent (None: forget
+        the follow-ups of a reply that never went out)."""
+        if coro is None:
+            for pending in self._deferred:
+                pending.close()
+            self._deferred.clear()
         else:
-            return call_result.SetChargingProfile(ChargingProfileStatus.rejected)
-        store[profile["charging_profile_id"]] = profile
-        return call_result.SetChargingProfile(ChargingProfileStatus.accepted)
+            self._deferred.append(coro)
 
-    def handle_clear_charging_profile(self, **kwargs: Any) -> call_result.ClearChargingProfile:
-        """Remove the matching profiles (all without criteria); always Accepted."""
-        self._received("ClearChargingProfile", **kwargs)
-        criteria = {
-            "charging_profile_id": kwargs.get("id"),
-            "charging_profile_purpose": kwargs.get("charging_profile_purpose"),
-            "stack_level": kwargs.get("stack_level"),
-        }
-        connector_id = kwargs.get("connector_id")
-        stores = [self.cp_profiles] if connector_id in (None, 0) else []
-        stores += [
-            c.profiles for c in self.connectors.values() if connector_id in (None, c.connector_id)
-        ]
-        for store in stores:
-            for pid, profile in list(store.items()):
-                if all(v is None or profile.get(k) == v for k, v in criteria.items()):
-                    del store[pid]
-        return call_result.ClearChargingProfile(ClearChargingProfileStatus.accepted)
+    def run_deferred(self) -> None:
+        coros, self._deferred = self._deferred, []
+        if coros:
+            self.sim.spawn(_in_order(coros))
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Swallow the CALLs the sim is told never to answer; route the rest."""
+        try:
+            msg = unpack(raw_msg)
+        except OCPPError:
+            msg = None  # the library answers and logs a broken frame
+        if (
+            msg is not None
+            and msg.message_type_id == MessageType.Call
+            and msg.action in self.sim.behaviour.time_out
+        ):
+            self.sim._log.info("<- %s from central system: not answering (as told)", msg.action)
+            return
+        await super().route_message(raw_msg)
+
+    def answer(self, action: Action, handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        """Answer a CALL: as told by the behaviour, or by the sim's handler."""
+        self.sim._log.info("<- %s from central system: %s", action, kwargs or "{}")
+        if action in self.sim.behaviour.not_supported:
+            raise NotSupportedError(details={"cause": f"{action} is not supported here"})
+        if (rejection := self.sim.behaviour.rejection(action)) is not None:
+            self.sim._log.info("%s refused (as told)", action)
+            return rejection
+        return handler(self, **kwargs)
+
+
+async def _in_order(coros: list[Coroutine[Any, Any, None]]) -> None:
+    try:
+        for coro in coros:
+            await coro
+    finally:
+        for coro in coros:  # those a failure or a cancel left unstarted
+            coro.close()
+
+
+def _route(action: Action) -> None:
+    """Give Link an ``@on`` and an ``@after`` handler for ``action``."""
+    name = action.name
+
+    def answer(self: Link, **kwargs: Any) -> Any:
+        return self.answer(action, getattr(self.sim, f"handle_{name}"), kwargs)
+
+    def follow_up(self: Link, **_: Any) -> None:
+        self.run_deferred()
+
+    # The library finds routes by function name: each needs its own.
+    answer.__name__, follow_up.__name__ = f"on_{name}", f"after_{name}"
+    setattr(Link, answer.__name__, on(action)(answer))
+    setattr(Link, follow_up.__name__, after(action)(follow_up))
+
+
+for _action in sorted(COMMANDS):
+    _route(_action)

@@ -92,6 +92,27 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "status 1, a connection the central system closes within a minute counting as "
         "one; 0 for never (default: %(default)s)",
     )
+    for flag, what in (
+        ("--reject", "answer these commands with their refusal (Rejected, UnlockFailed...)"),
+        ("--not-supported", "answer these commands with CALLERROR NotSupported"),
+        ("--time-out", "never answer these commands"),
+    ):
+        add(flag, action="append", default=[], metavar="ACTION[,ACTION]", help=what)
+    add(
+        "--reject-purpose",
+        action="append",
+        default=[],
+        metavar="PURPOSE",
+        help="reject SetChargingProfile for this purpose (e.g. TxDefaultProfile)",
+    )
+    add(
+        "--vendor-id",
+        action="append",
+        default=[],
+        metavar="VENDOR",
+        help="accept DataTransfer (echoing its data) for this vendor id; others get "
+        "UnknownVendorId",
+    )
     add("--seed", type=int, help="random seed for reproducible values")
     add(
         "--duration",
@@ -107,6 +128,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="log every message sent and received; -vv also raw OCPP frames",
     )
     return parser.parse_args(argv)
+
+
+def _names(values: list[str]) -> list[str]:
+    """Names given as repeated options and/or comma-separated lists."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def _setup_logging(verbose: int) -> None:
@@ -142,6 +168,11 @@ async def main(argv: list[str] | None = None) -> int:
             boot_on_reconnect=args.boot_on_reconnect,
             retries=args.retries,
             seed=args.seed,
+            reject=_names(args.reject),
+            not_supported=_names(args.not_supported),
+            time_out=_names(args.time_out),
+            reject_purposes=_names(args.reject_purpose),
+            vendor_ids=args.vendor_id,
         )
     except ValueError as err:
         print(f"scripts/simulate: error: {err}", file=sys.stderr)

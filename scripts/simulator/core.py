@@ -4,28 +4,39 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 import contextlib
 import random
 from typing import Any
 from urllib.parse import urlsplit
 
 from ocpp.v16 import call
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus
+from ocpp.v16.enums import (
+    ChargePointErrorCode,
+    ChargePointStatus,
+    DiagnosticsStatus,
+    FirmwareStatus,
+    RegistrationStatus,
+)
 
-from .charge_point import CallHandlers, Link
+from .behaviour import Behaviour
+from .charge_point import Link
+from .charging_commands import ChargingCommands
+from .commands import CoreCommands
 from .config import default_config
 from .connection import STABLE_CONNECTION_SECONDS, Connection, Outgoing
 from .logs import LOGGER, Prefixed
+from .management import Management
 from .meter import Meter
 from .model import ConnectionFailed, Connector, Fault, now_iso
 from .session import Sessions
+from .smart_charging import ProfileStack
 
 DEFAULT_URL = "ws://localhost:9000/SIM1"
 METER_START_WH = 1_000_000.0
 
 
-class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
+class SimulatedChargePoint(Connection, Sessions, Meter, CoreCommands, ChargingCommands, Management):
     """A scriptable OCPP 1.6J charge point that talks to a central system.
 
     ``run()`` connects (retrying with backoff), boots, heartbeats, answers the
@@ -59,6 +70,12 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
         stable_connection: float = STABLE_CONNECTION_SECONDS,
         response_timeout: float = 30.0,
         seed: int | None = None,
+        reject: Iterable[str] = (),
+        not_supported: Iterable[str] = (),
+        time_out: Iterable[str] = (),
+        reject_purposes: Iterable[str] = (),
+        vendor_ids: Iterable[str] = (),
+        transfer_seconds: float = 2.0,
     ) -> None:
         """Configure the simulated charger; nothing happens until ``run()``.
 
@@ -67,6 +84,13 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
         before giving up (0: never give up), a connection closed by the central
         system within ``stable_connection`` seconds being one; ``boot_on_reconnect`` makes it send
         BootNotification after a network loss too, not only after a (re)boot.
+
+        Commands named (by OCPP action, e.g. "Reset") in ``reject`` are refused,
+        in ``not_supported`` answered CALLERROR NotSupported, in ``time_out``
+        never answered; SetChargingProfile is Rejected for ``reject_purposes``;
+        DataTransfer is Accepted only for ``vendor_ids``. Simulated firmware
+        updates and diagnostics uploads pause ``transfer_seconds / speed``
+        between their status notifications.
         """
         self.cp_id = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "SIM"
         serial = serial or f"SIM-{self.cp_id}"[:25]
@@ -87,6 +111,15 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
             raise ValueError("phases must be 1 or 3")
         if min(interval, speed, amps, volts, energy_wh) <= 0:
             raise ValueError("interval, speed, amps, volts and energy_wh must be > 0")
+        if transfer_seconds < 0:
+            raise ValueError("transfer_seconds must be 0 or more")
+        self.behaviour = Behaviour.build(
+            reject=reject,
+            not_supported=not_supported,
+            time_out=time_out,
+            rejected_purposes=reject_purposes,
+            vendor_ids=vendor_ids,
+        )
         self.url = url
         self.vendor, self.model, self.serial = vendor, model, serial
         self.firmware = firmware
@@ -105,17 +138,22 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
         self.retry_delay = retry_delay
         self.stable_connection = stable_connection
         self.response_timeout = response_timeout
+        self.transfer_seconds = transfer_seconds
 
         self.connectors = {
             n: Connector(n, meter_wh=float(meter_start_wh)) for n in range(1, connectors + 1)
         }
         self.operative = True  # connector 0: the charge point as a whole
-        self.cp_profiles: dict[int, dict[str, Any]] = {}
+        self.profiles = ProfileStack()
         self.heartbeat_interval = 60.0
-        self.config = default_config(connectors, self.heartbeat_interval, interval)
+        self.config = default_config(connectors, self.heartbeat_interval, interval, phases)
         self.boot_count = 0
         self.registration: RegistrationStatus | None = None
-        self.received_calls: list[tuple[str, dict[str, Any]]] = []
+        self.local_list: dict[str, dict[str, Any]] = {}
+        self.local_list_version = 0
+        self.firmware_status = FirmwareStatus.idle
+        self.diagnostics_status = DiagnosticsStatus.idle
+        self._firmware_task: asyncio.Task[None] | None = None
 
         self._log = Prefixed(LOGGER, {"cp_id": self.cp_id})
         self._rng = random.Random(seed)
@@ -252,9 +290,11 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CallHandlers):
         return ChargePointStatus.available if self.operative else ChargePointStatus.unavailable
 
     def _idle_status(self, conn: Connector) -> ChargePointStatus:
-        if conn.operative and self.operative:
-            return ChargePointStatus.available
-        return ChargePointStatus.unavailable
+        if not (conn.operative and self.operative):
+            return ChargePointStatus.unavailable
+        if conn.reservation is not None:
+            return ChargePointStatus.reserved
+        return ChargePointStatus.available
 
     async def _set_status(
         self, conn: Connector, status: ChargePointStatus, info: str | None = None

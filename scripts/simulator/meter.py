@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
 
 from ocpp.v16 import datatypes
 from ocpp.v16.enums import (
     ChargePointStatus,
-    ChargingProfilePurposeType,
-    ChargingRateUnitType,
     Location,
     Measurand,
     Phase,
@@ -19,7 +17,7 @@ from ocpp.v16.enums import (
 from .config import measurands
 from .model import AMBIENT_C, Connector, now_iso
 
-MIN_CHARGING_AMPS = 6.0  # IEC 61851: below this an EV cannot charge
+MIN_CHARGING_AMPS = 6.0  # IEC 61851: below this an EV cannot charge (SuspendedEVSE)
 CURRENT_PHASES = (Phase.l1, Phase.l2, Phase.l3)
 VOLTAGE_PHASES = (Phase.l1_n, Phase.l2_n, Phase.l3_n)
 
@@ -27,30 +25,17 @@ VOLTAGE_PHASES = (Phase.l1_n, Phase.l2_n, Phase.l3_n)
 class Meter:
     """Mixin of :class:`~.core.SimulatedChargePoint`: its connectors' electrical state."""
 
-    def _offered_amps(self, conn: Connector) -> float:
-        """Current offered to the EV: the configured amps capped by profiles."""
-        limit = self.amps
-        by_purpose: dict[str, dict[str, Any]] = {}
-        for profile in (*conn.profiles.values(), *self.cp_profiles.values()):
-            purpose = profile["charging_profile_purpose"]
-            best = by_purpose.get(purpose)
-            if best is None or profile["stack_level"] > best["stack_level"]:
-                by_purpose[purpose] = profile
-        tx = by_purpose.get(ChargingProfilePurposeType.tx_profile) or by_purpose.get(
-            ChargingProfilePurposeType.tx_default_profile
-        )
-        for profile in (tx, by_purpose.get(ChargingProfilePurposeType.charge_point_max_profile)):
-            if profile is None:
-                continue
-            schedule = profile["charging_schedule"]
-            periods = schedule.get("charging_schedule_period") or []
-            if not periods:
-                continue
-            value = float(periods[0]["limit"])
-            if schedule["charging_rate_unit"] == ChargingRateUnitType.watts:
-                value /= self.volts * self.phases
-            limit = min(limit, value)
-        return max(0.0, limit)
+    def _offered(self, conn: Connector) -> tuple[float, int]:
+        """Current per phase and phases offered: the EV's maximum capped by profiles."""
+        sess = conn.session
+        tx_start = sess.transaction_started if sess else None
+        limit = self.profiles.limit_at(conn.connector_id, datetime.now(UTC), tx_start)
+        if limit is None:
+            return self.amps, self.phases
+        phases = self.phases
+        if limit.phases and self.config["ConnectorSwitch3to1PhaseSupported"].value == "true":
+            phases = min(phases, limit.phases)
+        return max(0.0, min(self.amps, limit.amps)), phases
 
     def _measure(self, conn: Connector, elapsed: float) -> None:
         """Advance a connector's electrical state and meter by ``elapsed`` seconds."""
@@ -61,17 +46,17 @@ class Meter:
             and conn.status in (ChargePointStatus.charging, ChargePointStatus.suspended_evse)
         )
         amps = 0.0
-        if charging and sess is not None:
-            offered = self._offered_amps(conn)
+        offered, phases = self._offered(conn)
+        if charging and sess is not None and offered >= MIN_CHARGING_AMPS:
             taper = 1.0 if sess.soc < 80 else max(0.2, 1 - (sess.soc - 80) / 25)
-            amps = offered * taper * 0.98 if offered >= MIN_CHARGING_AMPS else 0.0
+            amps = offered * taper
         rng = self._rng
         conn.voltages = [
             round(self.volts * (1 + rng.gauss(0, 0.004)), 1) for _ in range(self.phases)
         ]
         conn.currents = [
-            round(max(0.0, amps * (1 + rng.gauss(0, 0.01))), 2) if amps else 0.0
-            for _ in range(self.phases)
+            round(max(0.0, amps * (1 + rng.gauss(0, 0.01))), 2) if amps and n < phases else 0.0
+            for n in range(self.phases)
         ]
         conn.power_w = round(sum(v * i for v, i in zip(conn.voltages, conn.currents, strict=True)))
         if sess is not None and charging and elapsed > 0:
@@ -110,7 +95,7 @@ class Meter:
                 )
             )
 
-        offered = self._offered_amps(conn)
+        offered, phases = self._offered(conn)
         for name in measurands(self.config, key):
             match Measurand(name):
                 case Measurand.energy_active_import_register as m:
@@ -126,7 +111,7 @@ class Meter:
                 case Measurand.current_offered as m:
                     add(f"{offered:.1f}", m, UnitOfMeasure.a)
                 case Measurand.power_offered as m:
-                    watts = offered * self.volts * self.phases
+                    watts = offered * self.volts * phases
                     add(f"{watts:.0f}", m, UnitOfMeasure.w)
                 case Measurand.soc as m if conn.session is not None:
                     add(f"{conn.session.soc:.0f}", m, UnitOfMeasure.percent, None, Location.ev)

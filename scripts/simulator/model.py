@@ -57,6 +57,9 @@ class Session:
     delivered_wh: float = 0.0
     transaction_id: int | None = None
     transaction_ids: list[int] = field(default_factory=list)
+    transaction_started: datetime | None = None  # where Relative charging schedules start
+    reservation_id: int | None = None
+    charging_profile: dict[str, Any] | None = None  # RemoteStart's, installed at StartTransaction
     stop_reason: Reason | None = None
     interrupted: bool = False
     fault_done: bool = False
@@ -73,6 +76,16 @@ class Session:
         return min(100.0, self.soc_start + self.delivered_wh / BATTERY_WH * 100)
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """A ReserveNow in force: only ``id_tag`` may start a session until ``expiry``."""
+
+    reservation_id: int
+    id_tag: str
+    expiry: datetime
+    parent_id_tag: str | None = None
+
+
 @dataclass
 class Connector:
     """State of one connector, including its energy meter register."""
@@ -84,7 +97,7 @@ class Connector:
     operative: bool = True
     inoperative_pending: bool = False
     session: Session | None = None
-    profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reservation: Reservation | None = None
     voltages: list[float] = field(default_factory=list)
     currents: list[float] = field(default_factory=list)
     power_w: float = 0.0

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 import time
 
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
-from ocpp.v16.enums import ChargePointStatus, ChargingProfilePurposeType, ReadingContext, Reason
+from ocpp.v16.enums import ChargePointStatus, ReadingContext, Reason
 
 from .connection import consume
+from .meter import MIN_CHARGING_AMPS
 from .model import Connector, Fault, Session, SessionError, now_iso
 
 STOP_TIMEOUT = 5.0  # how long stop() waits for StopTransaction replies
@@ -89,11 +91,18 @@ class Sessions:
             raise SessionError(f"connector {connector_id} already has a session")
         if not (conn.operative and self.operative):
             raise SessionError(f"connector {connector_id} is unavailable")
+        if conn.status == ChargePointStatus.faulted:
+            raise SessionError(f"connector {connector_id} is faulted")
+        reservation = conn.reservation
+        if reservation and id_tag not in (reservation.id_tag, reservation.parent_id_tag):
+            raise SessionError(f"connector {connector_id} is reserved for another id tag")
+        conn.reservation = None  # used up by its own id tag
         sess = Session(
             connector_id=connector_id,
             id_tag=id_tag,
             target_wh=energy_wh or self.energy_wh,
             soc_start=round(self._rng.uniform(15, 45), 1),
+            reservation_id=reservation.reservation_id if reservation else None,
         )
         sess.started.add_done_callback(consume)
         conn.session = sess
@@ -155,9 +164,7 @@ class Sessions:
             sess.finished.set()
             raise
         try:
-            for pid, profile in list(conn.profiles.items()):
-                if profile["charging_profile_purpose"] == ChargingProfilePurposeType.tx_profile:
-                    del conn.profiles[pid]
+            self.profiles.end_transaction(conn.connector_id)
             self._measure(conn, 0.0)
             await self._set_status(conn, ChargePointStatus.finishing)
             if conn.inoperative_pending:
@@ -181,9 +188,12 @@ class Sessions:
                 id_tag=sess.id_tag,
                 meter_start=meter_start,
                 timestamp=now_iso(),
+                reservation_id=sess.reservation_id,
             )
         )
+        sess.reservation_id = None  # a restart after a power cut has no reservation
         sess.transaction_id = resp.transaction_id
+        sess.transaction_started = datetime.now(UTC)
         sess.transaction_ids.append(resp.transaction_id)
         status = resp.id_tag_info.get("status")
         if status != "Accepted":
@@ -205,7 +215,16 @@ class Sessions:
             resp.transaction_id,
             meter_start,
         )
-        await self._set_status(conn, ChargePointStatus.charging)
+        if sess.charging_profile is not None:  # RemoteStart's TxProfile, for this transaction
+            profile = {**sess.charging_profile, "transaction_id": resp.transaction_id}
+            self.profiles.install(conn.connector_id, profile)
+        offered, _ = self._offered(conn)
+        await self._set_status(
+            conn,
+            ChargePointStatus.charging
+            if offered >= MIN_CHARGING_AMPS
+            else ChargePointStatus.suspended_evse,
+        )
         if not sess.started.done():
             sess.started.set_result(resp.transaction_id)
         return True
