@@ -16,8 +16,10 @@ from .central import (
 )
 from .clock import async_track_time_bound_values
 from .const import (
+    CONF_COMMAND_TIMEOUT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_METER_JUMP_LIMIT,
+    DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_METER_JUMP_LIMIT,
     DOMAIN,
@@ -54,6 +56,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         charge_points=known,
         transactions=sessions.book,
         jump_limit_kwh=entry.options.get(CONF_METER_JUMP_LIMIT, DEFAULT_METER_JUMP_LIMIT),
+        response_timeout=entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
     )
     store.bind(central.charge_points.values)
     central.async_register_known()

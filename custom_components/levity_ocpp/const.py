@@ -16,3 +16,11 @@ MAX_HEARTBEAT_INTERVAL: Final = 86400
 
 CONF_METER_JUMP_LIMIT: Final = "meter_jump_limit"
 DEFAULT_METER_JUMP_LIMIT: Final = 10.0  # kWh between two samples
+
+CONF_ID_TAG: Final = "id_tag"
+DEFAULT_ID_TAG: Final = "HomeAssistant"  # the id tag of sessions Home Assistant starts
+
+CONF_COMMAND_TIMEOUT: Final = "command_timeout"
+DEFAULT_COMMAND_TIMEOUT: Final = 30  # seconds a charger has to answer a command
+MIN_COMMAND_TIMEOUT: Final = 1
+MAX_COMMAND_TIMEOUT: Final = 300
