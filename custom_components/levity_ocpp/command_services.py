@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.const import ATTR_DEVICE_ID
@@ -120,6 +121,17 @@ def _target(call: ServiceCall) -> Target:
     return Target(entry.runtime_data, charge_point, connector_id)
 
 
+def _plain(value: Any) -> Any:
+    """A charger's data as JSON: the ocpp library reads its numbers as Decimal."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _aware(value: Any) -> Any:
     """Times typed without a zone are in Home Assistant's time zone."""
     if value is None or value.tzinfo is not None:
@@ -195,7 +207,7 @@ async def _get_configuration(call: ServiceCall) -> ServiceResponse:
     keys = tuple(call.data.get("keys", ()))
     result = await _target(call).execute(c.GetConfiguration(keys))
     return {
-        "configuration": list(result.data.get("configuration_key", [])),
+        "configuration": _plain(result.data.get("configuration_key", [])),
         "unknown_keys": list(result.data.get("unknown_key", [])),
     }
 
@@ -251,7 +263,7 @@ async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
         target.connector_or_charger(), call.data["duration"], c.RateUnit(unit) if unit else None
     )
     result = await target.execute(command)
-    return {"status": result.status, **result.data}
+    return {"status": result.status, **_plain(result.data)}
 
 
 async def _data_transfer(call: ServiceCall) -> ServiceResponse:
@@ -260,7 +272,7 @@ async def _data_transfer(call: ServiceCall) -> ServiceResponse:
     )
     # What a vendor's status means is for the caller to judge: returned, not raised.
     result = await _target(call).execute(command, refusal_is_result=True)
-    return {"status": result.status, "data": result.data.get("data")}
+    return {"status": result.status, "data": _plain(result.data.get("data"))}
 
 
 async def _get_diagnostics(call: ServiceCall) -> ServiceResponse:
