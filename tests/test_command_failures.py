@@ -16,6 +16,7 @@ from custom_components.levity_ocpp.const import CONF_COMMAND_TIMEOUT, DEFAULT_CO
 
 from .client import connect_charge_point
 from .command_helpers import ScheduledChargePoint, act, commanded, device_id
+from .commanded import CommandedChargePoint
 from .conftest import Connect, listening_port
 
 
@@ -238,3 +239,30 @@ async def test_command_timeout_is_an_option(
             await act(hass, "reset", device_id=device_id(hass, entry))
     assert error.value.translation_key == "command_timed_out"
     assert str(error.value) == "CP1 did not answer reset in time (no answer within 1 s)"
+
+
+class VagueChargePoint(ScheduledChargePoint):
+    """Reports a max stack level that is no number."""
+
+    __test__ = False
+    configuration_keys = [  # noqa: RUF012 - a test table
+        *CommandedChargePoint.configuration_keys,
+        {"key": "ChargeProfileMaxStackLevel", "readonly": True, "value": "lots"},
+    ]
+
+
+async def test_a_limit_the_charger_could_not_take_is_not_sent(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=VagueChargePoint) as cp:
+        await cp.boot()
+        target = device_id(hass, setup_integration)
+        # OCPP 1.6 limits come in steps of 0.1.
+        with pytest.raises(HomeAssistantError) as error:
+            await act(hass, "set_current_limit", device_id=target, current_limit=16.05)
+        assert error.value.translation_key == "command_not_applicable"
+        assert str(error.value).startswith("Cannot send set charging profile to CP1: ")
+        assert cp.received == []
+        await act(hass, "set_current_limit", device_id=target, current_limit=6)
+    profile = cp.received[0][1]["cs_charging_profiles"]
+    assert (profile["stack_level"], profile["charging_profile_id"]) == (0, 9000)
