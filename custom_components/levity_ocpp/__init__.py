@@ -17,10 +17,12 @@ from .central import (
 from .clock import async_track_time_bound_values
 from .const import (
     CONF_AUTO_START_DELAY,
+    CONF_COMMAND_TIMEOUT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_ID_TAG,
     CONF_METER_JUMP_LIMIT,
     DEFAULT_AUTO_START_DELAY,
+    DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_ID_TAG,
     DEFAULT_METER_JUMP_LIMIT,
@@ -65,6 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         jump_limit_kwh=entry.options.get(CONF_METER_JUMP_LIMIT, DEFAULT_METER_JUMP_LIMIT),
         auto_start_delay=entry.options.get(CONF_AUTO_START_DELAY, DEFAULT_AUTO_START_DELAY),
         id_tag=entry.options.get(CONF_ID_TAG, DEFAULT_ID_TAG),
+        response_timeout=entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
     )
     store.bind(central.charge_points.values)
     central.async_register_known()

@@ -18,14 +18,18 @@ import probatio
 
 from .central import LevityConfigEntry
 from .const import (
+    CONF_COMMAND_TIMEOUT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_METER_JUMP_LIMIT,
+    DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
     DEFAULT_METER_JUMP_LIMIT,
     DEFAULT_PORT,
     DOMAIN,
+    MAX_COMMAND_TIMEOUT,
     MAX_HEARTBEAT_INTERVAL,
+    MIN_COMMAND_TIMEOUT,
     MIN_HEARTBEAT_INTERVAL,
 )
 
@@ -41,6 +45,15 @@ HEARTBEAT_SELECTOR = selector.NumberSelector(
 JUMP_LIMIT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(
         min=0.1, max=1000, step=0.1, unit_of_measurement="kWh", mode=selector.NumberSelectorMode.BOX
+    )
+)
+COMMAND_TIMEOUT_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=MIN_COMMAND_TIMEOUT,
+        max=MAX_COMMAND_TIMEOUT,
+        step=1,
+        unit_of_measurement="s",
+        mode=selector.NumberSelectorMode.BOX,
     )
 )
 # Shown in the setup form's description (a placeholder: the frontend's message format
@@ -169,12 +182,14 @@ class LevityOptionsFlow(OptionsFlowWithReload):
     """Settings that take effect when the central system restarts."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Change the heartbeat interval and the implausible-meter-jump limit."""
+        """Change the heartbeat interval, meter-jump limit and command timeout."""
         if user_input is not None:
             return self.async_create_entry(
                 data={
+                    **self.config_entry.options,  # keep options set elsewhere (the id tag)
                     CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
                     CONF_METER_JUMP_LIMIT: float(user_input[CONF_METER_JUMP_LIMIT]),
+                    CONF_COMMAND_TIMEOUT: int(user_input[CONF_COMMAND_TIMEOUT]),
                 }
             )
         options = self.config_entry.options
@@ -189,6 +204,10 @@ class LevityOptionsFlow(OptionsFlowWithReload):
                         CONF_METER_JUMP_LIMIT,
                         default=options.get(CONF_METER_JUMP_LIMIT, DEFAULT_METER_JUMP_LIMIT),
                     ): JUMP_LIMIT_SELECTOR,
+                    probatio.Required(
+                        CONF_COMMAND_TIMEOUT,
+                        default=options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
+                    ): COMMAND_TIMEOUT_SELECTOR,
                 }
             ),
         )

@@ -21,3 +21,8 @@ CONF_ID_TAG: Final = "id_tag"
 DEFAULT_ID_TAG: Final = "HomeAssistant"  # the id tag HA starts sessions with
 CONF_AUTO_START_DELAY: Final = "auto_start_delay"
 DEFAULT_AUTO_START_DELAY: Final = 1.0  # seconds after Preparing (the Grizzl-E needs one)
+
+CONF_COMMAND_TIMEOUT: Final = "command_timeout"
+DEFAULT_COMMAND_TIMEOUT: Final = 30  # seconds a charger has to answer a command
+MIN_COMMAND_TIMEOUT: Final = 1
+MAX_COMMAND_TIMEOUT: Final = 300

@@ -24,9 +24,17 @@ def command_name(command: Command) -> str:
 
 
 async def async_execute(
-    central: LevityCentral, charge_point_id: str, command: Command
+    central: LevityCentral,
+    charge_point_id: str,
+    command: Command,
+    *,
+    refusal_is_result: bool = False,
 ) -> CommandResult:
-    """Send `command`; a charger that does not agree raises HomeAssistantError saying why."""
+    """Send `command`; a charger that does not agree raises HomeAssistantError saying why.
+
+    With `refusal_is_result` any answer is returned (a vendor's DataTransfer status
+    means something only to whoever asked).
+    """
     name = command_name(command)
     try:
         result = await central.central_system.execute(charge_point_id, command)
@@ -66,7 +74,7 @@ async def async_execute(
                 "detail": error.detail,
             },
         ) from error
-    if not result.succeeded:
+    if not result.succeeded and not refusal_is_result:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="command_refused",

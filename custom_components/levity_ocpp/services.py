@@ -10,7 +10,6 @@ from pathlib import Path
 import stat
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import (
     HomeAssistant,
@@ -21,13 +20,14 @@ from homeassistant.core import (
 )
 from homeassistant.core_config import Config
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import probatio
 
-from .central import LevityConfigEntry, charge_point_identifier, connector_identifier
+from .command_services import async_setup_command_services
 from .const import DOMAIN
+from .devices import device_filter as _device_filter, loaded_entries as _loaded_entries
 
 SERVICE_GET_SESSIONS = "get_sessions"
 SERVICE_EXPORT_SESSIONS = "export_sessions"
@@ -73,35 +73,6 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt_util.get_default_time_zone())
-
-
-def _loaded_entries(hass: HomeAssistant) -> list[LevityConfigEntry]:
-    return [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.state is ConfigEntryState.LOADED
-    ]
-
-
-def _device_filter(
-    hass: HomeAssistant, device_id: str
-) -> tuple[LevityConfigEntry, str, int | None]:
-    """Which central system, charge point (and connector, for a connector device)."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is not None:
-        for entry in _loaded_entries(hass):
-            for charge_point in entry.runtime_data.charge_points.values():
-                if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
-                    return entry, charge_point.id, None
-                for cid in charge_point.connector_ids:
-                    identifier = connector_identifier(entry.entry_id, charge_point.id, cid)
-                    if identifier in device.identifiers:
-                        return entry, charge_point.id, cid
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="unknown_device",
-        translation_placeholders={"device_id": device_id},
-    )
 
 
 async def async_find_sessions(hass: HomeAssistant, data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -218,3 +189,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=EXPORT_SESSIONS_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    async_setup_command_services(hass)

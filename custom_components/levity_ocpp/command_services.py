@@ -1,0 +1,512 @@
+"""Actions that send commands to a charge point or connector device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+import probatio
+
+from .central import LevityCentral
+from .const import CONF_ID_TAG, DEFAULT_ID_TAG, DOMAIN
+from .control import async_execute
+from .csms import commands as c
+from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
+from .devices import device_filter
+from .limits import current_limit_profile, transaction_limit_profile
+from .profile_schema import MAX_INT32, parse_profile
+
+ATTR_CONNECTOR_ID = "connector_id"
+TRIGGERABLE_MESSAGES = (
+    "BootNotification",
+    "StatusNotification",
+    "MeterValues",
+    "Heartbeat",
+    "FirmwareStatusNotification",
+    "DiagnosticsStatusNotification",
+)
+
+_CONNECTOR = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=MAX_INT32))
+_AMPS = probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1000))
+_SECONDS = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=MAX_INT32))
+_ID_TAG = probatio.All(cv.string, probatio.Length(min=1, max=20))  # OCPP 1.6 CiString20
+_URL = probatio.All(cv.string, probatio.Length(min=1, max=512))
+
+
+def _schema(fields: dict[Any, Any] | None = None, *, connector: bool = True) -> probatio.Schema:
+    """A device, a connector where the action has one, and the action's own fields."""
+    target: dict[Any, Any] = {probatio.Required(ATTR_DEVICE_ID): cv.string}
+    if connector:
+        target[probatio.Optional(ATTR_CONNECTOR_ID)] = _CONNECTOR
+    return probatio.Schema({**target, **(fields or {})})
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The charge point an action is for, and the connector it named (if any)."""
+
+    central: LevityCentral
+    charge_point: ChargePoint
+    connector_id: int | None
+
+    def one_connector(self) -> int | None:
+        """The named connector, else the only one a single-connector charger has."""
+        if self.connector_id == CHARGE_POINT_CONNECTOR:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_a_connector",
+                translation_placeholders={"charge_point": self.charge_point.id},
+            )
+        if self.connector_id is not None:
+            return self.connector_id
+        connectors = self.charge_point.connector_ids
+        return connectors[0] if len(connectors) == 1 else 1 if not connectors else None
+
+    def required_connector(self) -> int:
+        """The connector the action needs: named, or the charger's only one."""
+        if (connector_id := self.one_connector()) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="connector_required",
+                translation_placeholders={"charge_point": self.charge_point.id},
+            )
+        return connector_id
+
+    def connector_or_charger(self) -> int:
+        """The named connector, else 0: the charge point as a whole."""
+        return CHARGE_POINT_CONNECTOR if self.connector_id is None else self.connector_id
+
+    async def execute(
+        self, command: c.Command, *, refusal_is_result: bool = False
+    ) -> c.CommandResult:
+        """Send the command to this charge point."""
+        return await async_execute(
+            self.central, self.charge_point.id, command, refusal_is_result=refusal_is_result
+        )
+
+
+def _target(call: ServiceCall) -> Target:
+    """Resolve the device (and connector) an action names; ServiceValidationError if wrong."""
+    entry, charge_point_id, device_connector = device_filter(call.hass, call.data[ATTR_DEVICE_ID])
+    charge_point = entry.runtime_data.charge_points[charge_point_id]
+    given: int | None = call.data.get(ATTR_CONNECTOR_ID)
+    if device_connector is not None and given is not None and given != device_connector:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="connector_mismatch",
+            translation_placeholders={
+                "device_connector": str(device_connector),
+                "connector_id": str(given),
+            },
+        )
+    connector_id = device_connector if device_connector is not None else given
+    known = charge_point.connector_ids
+    # A charger that has not reported its connectors yet gets the benefit of the doubt.
+    if connector_id not in (None, CHARGE_POINT_CONNECTOR) and known and connector_id not in known:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_connector",
+            translation_placeholders={
+                "charge_point": charge_point_id,
+                "connector_id": str(connector_id),
+            },
+        )
+    return Target(entry.runtime_data, charge_point, connector_id)
+
+
+def _plain(value: Any) -> Any:
+    """A charger's data as JSON: the ocpp library reads its numbers as Decimal."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _aware(value: Any) -> Any:
+    """Times typed without a zone are in Home Assistant's time zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+async def _start_charging(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    connector_id = target.one_connector()
+    if connector_id is not None:
+        running = target.charge_point.connector(connector_id).transaction
+        if running is not None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="transaction_running",
+                translation_placeholders={
+                    "charge_point": target.charge_point.id,
+                    "connector_id": str(connector_id),
+                    "transaction_id": str(running.transaction_id),
+                },
+            )
+    options = target.central.entry.options
+    id_tag = call.data.get("id_tag") or options.get(CONF_ID_TAG, DEFAULT_ID_TAG)
+    amps: float | None = call.data.get("current_limit")
+    profile = None if amps is None else transaction_limit_profile(target.charge_point, amps)
+    await target.execute(c.StartCharging(id_tag, connector_id, profile))
+    return None
+
+
+async def _stop_charging(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    if target.connector_id is not None:
+        candidates = [target.connector_id]
+    else:  # the charge point: whichever connector is charging, if only one is
+        candidates = target.charge_point.connector_ids
+    running = [
+        transaction
+        for cid in candidates
+        if (transaction := target.charge_point.connector(cid).transaction) is not None
+    ]
+    if not running:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_transaction",
+            translation_placeholders={"charge_point": target.charge_point.id},
+        )
+    if len(running) > 1:
+        target.required_connector()  # raises: several connectors charging, none named
+    await target.execute(c.StopCharging(running[0].transaction_id))
+    return None
+
+
+async def _reset(call: ServiceCall) -> ServiceResponse:
+    await _target(call).execute(c.Reset(c.ResetKind(call.data["kind"])))
+    return None
+
+
+async def _unlock(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    await target.execute(c.UnlockConnector(target.required_connector()))
+    return None
+
+
+async def _set_availability(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    command = c.SetAvailability(target.connector_or_charger(), call.data["available"])
+    result = await target.execute(command)
+    return {"status": result.status}
+
+
+async def _get_configuration(call: ServiceCall) -> ServiceResponse:
+    keys = tuple(call.data.get("keys", ()))
+    result = await _target(call).execute(c.GetConfiguration(keys))
+    return {
+        "configuration": _plain(result.data.get("configuration_key", [])),
+        "unknown_keys": list(result.data.get("unknown_key", [])),
+    }
+
+
+async def _set_configuration(call: ServiceCall) -> ServiceResponse:
+    command = c.SetConfiguration(call.data["key"], call.data["value"])
+    result = await _target(call).execute(command)
+    return {
+        "status": result.status,
+        "reboot_required": result.status == c.Status.REBOOT_REQUIRED,
+    }
+
+
+async def _trigger_message(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    await target.execute(c.TriggerMessage(call.data["message"], target.connector_id))
+    return None
+
+
+async def _set_current_limit(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    connector_id = target.connector_or_charger()
+    profile = current_limit_profile(target.charge_point, connector_id, call.data["current_limit"])
+    await target.execute(c.SetChargingProfile(connector_id, profile))
+    return None
+
+
+async def _set_charging_profile(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    connector_id = target.connector_or_charger()
+    profile = parse_profile(call.data["profile"], connector_id)
+    await target.execute(c.SetChargingProfile(connector_id, profile))
+    return None
+
+
+async def _clear_charging_profile(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    purpose = call.data.get("purpose")
+    command = c.ClearChargingProfile(
+        profile_id=call.data.get("profile_id"),
+        connector_id=target.connector_id,
+        purpose=c.ChargingPurpose(purpose) if purpose else None,
+        stack_level=call.data.get("stack_level"),
+    )
+    result = await target.execute(command)
+    return {"status": result.status}
+
+
+async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
+    target = _target(call)
+    unit = call.data.get("unit")
+    command = c.GetCompositeSchedule(
+        target.connector_or_charger(), call.data["duration"], c.RateUnit(unit) if unit else None
+    )
+    result = await target.execute(command)
+    return {"status": result.status, **_plain(result.data)}
+
+
+async def _data_transfer(call: ServiceCall) -> ServiceResponse:
+    command = c.DataTransfer(
+        call.data["vendor_id"], call.data.get("message_id"), call.data.get("data")
+    )
+    # What a vendor's status means is for the caller to judge: returned, not raised.
+    result = await _target(call).execute(command, refusal_is_result=True)
+    return {"status": result.status, "data": _plain(result.data.get("data"))}
+
+
+async def _get_diagnostics(call: ServiceCall) -> ServiceResponse:
+    command = c.GetDiagnostics(
+        location=call.data["location"],
+        start=_aware(call.data.get("start")),
+        stop=_aware(call.data.get("stop")),
+        retries=call.data.get("retries"),
+        retry_interval_s=call.data.get("retry_interval"),
+    )
+    result = await _target(call).execute(command)
+    return {"file_name": result.data.get("file_name")}
+
+
+async def _update_firmware(call: ServiceCall) -> ServiceResponse:
+    command = c.UpdateFirmware(
+        location=call.data["location"],
+        retrieve_at=_aware(call.data.get("retrieve_at")) or dt_util.utcnow(),
+        retries=call.data.get("retries"),
+        retry_interval_s=call.data.get("retry_interval"),
+    )
+    await _target(call).execute(command)
+    return None
+
+
+class ReservationIds:
+    """Reservation ids: seconds since 1970 at start-up, then one more each time.
+
+    Not stored: a restart starts above every id of the previous run unless that
+    run made more reservations than it lasted seconds.
+    """
+
+    def __init__(self) -> None:
+        """Start at the current time (fits OCPP's 32-bit integer until 2038)."""
+        self._last = int(dt_util.utcnow().timestamp()) % MAX_INT32
+
+    def next(self) -> int:
+        """A reservation id not used before in this run."""
+        self._last = self._last % MAX_INT32 + 1
+        return self._last
+
+
+def _reserve(ids: ReservationIds) -> Handler:
+    async def reserve(call: ServiceCall) -> ServiceResponse:
+        target = _target(call)
+        command = c.ReserveNow(
+            connector_id=target.connector_or_charger(),
+            expiry=_aware(call.data["expiry"]),
+            id_tag=call.data["id_tag"],
+            reservation_id=ids.next(),
+        )
+        await target.execute(command)
+        return {"reservation_id": command.reservation_id}
+
+    return reserve
+
+
+async def _cancel_reservation(call: ServiceCall) -> ServiceResponse:
+    await _target(call).execute(c.CancelReservation(call.data["reservation_id"]))
+    return None
+
+
+_PURPOSES = [purpose.value for purpose in c.ChargingPurpose]
+_UNITS = [unit.value for unit in c.RateUnit]
+_RETRIES = {
+    probatio.Optional("retries"): probatio.All(
+        probatio.Coerce(int), probatio.Range(min=0, max=100)
+    ),
+    probatio.Optional("retry_interval"): _SECONDS,
+}
+
+type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+
+
+def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, SupportsResponse]]:
+    none, optional, only = SupportsResponse.NONE, SupportsResponse.OPTIONAL, SupportsResponse.ONLY
+    return [
+        (
+            "start_charging",
+            _start_charging,
+            _schema(
+                {probatio.Optional("id_tag"): _ID_TAG, probatio.Optional("current_limit"): _AMPS}
+            ),
+            none,
+        ),
+        ("stop_charging", _stop_charging, _schema(), none),
+        (
+            "reset",
+            _reset,
+            _schema(
+                {probatio.Optional("kind", default="soft"): probatio.In(["soft", "hard"])},
+                connector=False,
+            ),
+            none,
+        ),
+        ("unlock", _unlock, _schema(), none),
+        (
+            "set_availability",
+            _set_availability,
+            _schema({probatio.Required("available"): cv.boolean}),
+            optional,
+        ),
+        (
+            "get_configuration",
+            _get_configuration,
+            _schema(
+                {
+                    probatio.Optional("keys"): probatio.All(
+                        cv.ensure_list, [probatio.All(cv.string, probatio.Length(max=50))]
+                    )
+                },
+                connector=False,
+            ),
+            only,
+        ),
+        (
+            "set_configuration",
+            _set_configuration,
+            _schema(
+                {
+                    probatio.Required("key"): probatio.All(
+                        cv.string, probatio.Length(min=1, max=50)
+                    ),
+                    probatio.Required("value"): probatio.All(cv.string, probatio.Length(max=500)),
+                },
+                connector=False,
+            ),
+            optional,
+        ),
+        (
+            "trigger_message",
+            _trigger_message,
+            _schema({probatio.Required("message"): probatio.In(TRIGGERABLE_MESSAGES)}),
+            none,
+        ),
+        (
+            "set_current_limit",
+            _set_current_limit,
+            _schema({probatio.Required("current_limit"): _AMPS}),
+            none,
+        ),
+        (
+            "set_charging_profile",
+            _set_charging_profile,
+            _schema({probatio.Required("profile"): dict}),
+            none,
+        ),
+        (
+            "clear_charging_profile",
+            _clear_charging_profile,
+            _schema(
+                {
+                    probatio.Optional("profile_id"): _SECONDS,
+                    probatio.Optional("purpose"): probatio.In(_PURPOSES),
+                    probatio.Optional("stack_level"): _SECONDS,
+                }
+            ),
+            optional,
+        ),
+        (
+            "get_composite_schedule",
+            _get_composite_schedule,
+            _schema(
+                {
+                    probatio.Required("duration"): _SECONDS,
+                    probatio.Optional("unit"): probatio.In(_UNITS),
+                }
+            ),
+            only,
+        ),
+        (
+            "data_transfer",
+            _data_transfer,
+            _schema(
+                {
+                    probatio.Required("vendor_id"): probatio.All(
+                        cv.string, probatio.Length(min=1, max=255)
+                    ),
+                    probatio.Optional("message_id"): probatio.All(
+                        cv.string, probatio.Length(max=50)
+                    ),
+                    probatio.Optional("data"): cv.string,
+                },
+                connector=False,
+            ),
+            optional,
+        ),
+        (
+            "get_diagnostics",
+            _get_diagnostics,
+            _schema(
+                {
+                    probatio.Required("location"): _URL,
+                    probatio.Optional("start"): cv.datetime,
+                    probatio.Optional("stop"): cv.datetime,
+                    **_RETRIES,
+                },
+                connector=False,
+            ),
+            optional,
+        ),
+        (
+            "update_firmware",
+            _update_firmware,
+            _schema(
+                {
+                    probatio.Required("location"): _URL,
+                    probatio.Optional("retrieve_at"): cv.datetime,
+                    **_RETRIES,
+                },
+                connector=False,
+            ),
+            none,
+        ),
+        (
+            "reserve",
+            _reserve(ids),
+            _schema(
+                {probatio.Required("id_tag"): _ID_TAG, probatio.Required("expiry"): cv.datetime}
+            ),
+            optional,
+        ),
+        (
+            "cancel_reservation",
+            _cancel_reservation,
+            _schema({probatio.Required("reservation_id"): probatio.Coerce(int)}, connector=False),
+            none,
+        ),
+    ]
+
+
+def async_setup_command_services(hass: HomeAssistant) -> None:
+    """Register the actions that command a charge point."""
+    for name, handler, schema, supports_response in _actions(ReservationIds()):
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=supports_response
+        )
