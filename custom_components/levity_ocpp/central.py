@@ -17,6 +17,7 @@ from .csms.hooks import CentralSystemHooks
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .csms.server import CentralSystem
 from .csms.transactions import Transaction
+from .current_limit import async_restore_current_limits
 from .refusals import async_refusals
 from .session_events import (
     EVENT_SESSION_STARTED,
@@ -139,9 +140,18 @@ class LevityCentral(CentralSystemHooks):
         self.store.schedule_save()
 
     def charge_point_configured(self, charge_point: ChargePoint) -> None:
-        """What the charger supports is known now: entities that depend on it may appear."""
+        """What the charger supports is known now: entities that depend on it may appear.
+
+        A current limit kept from before is read back, and sent again if it was lost.
+        """
         for connector_id in (CHARGE_POINT_CONNECTOR, *charge_point.connector_ids):
             self._announce(charge_point, connector_id)
+        if any(c.current_limit_a is not None for c in charge_point.connectors.values()):
+            self.entry.async_create_background_task(
+                self.hass,
+                async_restore_current_limits(self, charge_point),
+                f"levity_ocpp restore current limit of {charge_point.id}",
+            )
 
     def charger_reported(
         self, charge_point: ChargePoint, message: str, data: dict[str, Any]

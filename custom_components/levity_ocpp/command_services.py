@@ -18,9 +18,10 @@ from .central import LevityCentral
 from .const import CONF_ID_TAG, DEFAULT_ID_TAG, DOMAIN
 from .control import async_execute
 from .csms import commands as c
+from .csms.limits import transaction_limit_profile
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
+from .current_limit import async_set_current_limit
 from .devices import device_filter
-from .limits import current_limit_profile, transaction_limit_profile
 from .profile_schema import MAX_INT32, parse_profile
 
 ATTR_CONNECTOR_ID = "connector_id"
@@ -230,8 +231,9 @@ async def _trigger_message(call: ServiceCall) -> ServiceResponse:
 async def _set_current_limit(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     connector_id = target.connector_or_charger()
-    profile = current_limit_profile(target.charge_point, connector_id, call.data["current_limit"])
-    await target.execute(c.SetChargingProfile(connector_id, profile))
+    await async_set_current_limit(
+        target.central, target.charge_point, connector_id, call.data["current_limit"]
+    )
     return None
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import HomeAssistantError
 
-from .central import LevityCentral
 from .const import DOMAIN
 from .csms.commands import (
     ChargePointOffline,
@@ -16,6 +16,9 @@ from .csms.commands import (
     CommandResult,
     CommandTimedOut,
 )
+
+if TYPE_CHECKING:
+    from .central import LevityCentral
 
 
 def command_name(command: Command) -> str:

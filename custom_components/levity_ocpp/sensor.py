@@ -358,6 +358,16 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
         value_fn=lambda _, c: CHARGING_STATES.get(c.status) if c.status else None,
     ),
     LevitySensorDescription(
+        key="applied_limit",
+        translation_key="applied_limit",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda cp, _: cp.supports("SmartCharging"),
+        # What the charger took or reported back (composite schedule), not what was asked.
+        value_fn=lambda _, c: c.applied_limit_a,
+    ),
+    LevitySensorDescription(
         key="firmware_status",
         translation_key="firmware_status",
         scope=Scope.CHARGE_POINT,

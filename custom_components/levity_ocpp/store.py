@@ -65,10 +65,14 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
                 "energy_register_kwh": c.energy_register_kwh,
                 "energy_register_time": _iso(c.energy_register_time),
                 "last_transaction": c.last_transaction.to_dict() if c.last_transaction else None,
+                "current_limit_a": c.current_limit_a,
+                "number_phases": c.number_phases,
             }
             for c in cp.connectors.values()
         ],
         "auto_start": cp.auto_start,
+        "limit_profile": cp.limit_profile,
+        "min_current_a": cp.min_current_a,
         "configuration": cp.configuration,
         "unknown_configuration_keys": cp.unknown_configuration_keys,
         "connections": [
@@ -108,6 +112,8 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
                 if item.get("last_transaction")
                 else None
             ),
+            current_limit_a=item.get("current_limit_a"),
+            number_phases=item.get("number_phases"),
         )
         connector = cp.connectors[item["connector_id"]]
         for reading in item.get("readings", []):
@@ -116,6 +122,8 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
             sampled = SampledValue(**fields)
             connector.readings[sampled.key] = Reading(sampled, time)
     cp.auto_start = bool(data.get("auto_start", True))
+    cp.limit_profile = str(data.get("limit_profile", cp.limit_profile))
+    cp.min_current_a = float(data.get("min_current_a", cp.min_current_a))
     cp.configuration = data.get("configuration", {})
     cp.unknown_configuration_keys = data.get("unknown_configuration_keys", [])
     for item in data.get("connections", []):

@@ -99,6 +99,11 @@ class Connector:
     energy_register_suspect_kwh: float | None = None
     transaction: Transaction | None = None
     last_transaction: Transaction | None = None
+    # The current limit the user set (kept, re-applied when the charger lost it), the
+    # one the charger took or reported last, and the phases it is to charge on.
+    current_limit_a: float | None = None
+    applied_limit_a: float | None = None
+    number_phases: int | None = None
 
     @property
     def session(self) -> Transaction | None:
@@ -138,6 +143,10 @@ class ChargePoint:
     connectors: dict[int, Connector] = field(default_factory=dict)
     # Start charging when a car is plugged in (a setting of the user's, kept).
     auto_start: bool = True
+    # How a current limit is sent (csms/limits.py LimitProfile) and the lowest one
+    # above 0 the charger takes (some need 7 A).
+    limit_profile: str = "tx_default"
+    min_current_a: float = 6.0
     # The latest FirmwareStatusNotification / DiagnosticsStatusNotification.
     firmware_status: str | None = None
     diagnostics_status: str | None = None

@@ -1,0 +1,107 @@
+"""Setting, keeping and restoring a connector's current limit from Home Assistant."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .control import async_execute
+from .csms.commands import CommandFailed, CommandNotApplicable, GetCompositeSchedule, RateUnit
+from .csms.limits import LimitProfile, composite_limit_a, limit_command, takes_amperes
+from .csms.model import ChargePoint
+
+_LOGGER = logging.getLogger(__name__)
+
+# How far ahead the charger's composite schedule is read back.
+READ_BACK_S = 300
+# Two limits closer than this are the same (rounding to 0.1 A, W converted back).
+SAME_LIMIT_A = 0.5
+
+if TYPE_CHECKING:
+    from .central import LevityCentral
+
+
+async def async_set_current_limit(
+    central: LevityCentral, charge_point: ChargePoint, connector_id: int, amps: float
+) -> None:
+    """Limit a connector to `amps` (0: pause); kept only once the charger took it."""
+    if 0 < amps < charge_point.min_current_a:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="limit_below_minimum",
+            translation_placeholders={
+                "charge_point": charge_point.id,
+                "limit": f"{amps:g}",
+                "minimum": f"{charge_point.min_current_a:g}",
+            },
+        )
+    try:
+        command = limit_command(
+            charge_point,
+            connector_id,
+            amps,
+            LimitProfile(charge_point.limit_profile),
+            dt_util.utcnow(),
+        )
+    except CommandNotApplicable as error:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_not_applicable",
+            translation_placeholders={
+                "charge_point": charge_point.id,
+                "command": "set current limit",
+                "detail": error.detail,
+            },
+        ) from error
+    await async_execute(central, charge_point.id, command)
+    connector = charge_point.connector(connector_id)
+    connector.current_limit_a = connector.applied_limit_a = amps
+    charge_point.notify(connector_id)
+
+
+async def async_restore_current_limits(central: LevityCentral, charge_point: ChargePoint) -> None:
+    """After a (re)connect: read back each kept limit and send it again if it was lost."""
+    for connector_id, connector in list(charge_point.connectors.items()):
+        if (wanted := connector.current_limit_a) is None:
+            continue
+        unit = RateUnit.AMPERE if takes_amperes(charge_point) else RateUnit.WATT
+        try:
+            result = await central.central_system.execute(
+                charge_point.id, GetCompositeSchedule(connector_id, READ_BACK_S, unit)
+            )
+        except CommandFailed as error:
+            _LOGGER.debug("%s: composite schedule not read: %s", charge_point.id, error)
+            result = None
+        schedule = result.data.get("charging_schedule") if result and result.succeeded else None
+        applied = (
+            composite_limit_a(charge_point, connector_id, schedule)
+            if isinstance(schedule, dict)
+            else None
+        )
+        if applied is not None and abs(applied - wanted) < SAME_LIMIT_A:
+            connector.applied_limit_a = applied
+            charge_point.notify(connector_id)
+            continue
+        try:
+            await async_set_current_limit(central, charge_point, connector_id, wanted)
+        except HomeAssistantError as error:
+            connector.applied_limit_a = applied
+            charge_point.notify(connector_id)
+            _LOGGER.warning(
+                "%s lost its current limit of %g A on connector %s and did not take it again: %s",
+                charge_point.id,
+                wanted,
+                connector_id,
+                error,
+            )
+        else:
+            _LOGGER.info(
+                "%s: current limit %g A on connector %s re-applied",
+                charge_point.id,
+                wanted,
+                connector_id,
+            )

@@ -1,0 +1,210 @@
+"""The current limit: the profile real chargers take, kept, read back and re-applied."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from ocpp.v16 import call, call_result
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .client import connect_charge_point
+from .commanded import CommandedChargePoint
+from .conftest import Connect, async_wait_until, listening_port
+from .test_sessions import stamp
+
+LIMIT = "number.cp1_current_limit"
+PROFILE = "select.cp1_current_limit_sent_as"
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    current = hass.states.get(entity_id)
+    assert current is not None, f"{entity_id} does not exist"
+    return current.state
+
+
+async def set_limit(hass: HomeAssistant, amps: float) -> None:
+    await hass.services.async_call(
+        "number", "set_value", {"entity_id": LIMIT, "value": amps}, blocking=True
+    )
+
+
+async def choose(hass: HomeAssistant, entity_id: str, option: str) -> None:
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": entity_id, "option": option}, blocking=True
+    )
+
+
+def profiles(cp: CommandedChargePoint) -> list[dict[str, Any]]:
+    return [payload for action, payload in cp.received if action == "SetChargingProfile"]
+
+
+class SmartCharger(CommandedChargePoint):
+    """Stack levels up to 3, phase switching, and a composite schedule it keeps."""
+
+    __test__ = False
+    configuration_keys: ClassVar[list[dict[str, Any]]] = [
+        *CommandedChargePoint.configuration_keys,
+        {"key": "ChargeProfileMaxStackLevel", "readonly": True, "value": "3"},
+        {"key": "ConnectorSwitch3to1PhaseSupported", "readonly": True, "value": "true"},
+    ]
+    composite_limit: float | None = None
+
+    async def answer(self, action: str, payload: dict[str, Any]) -> Any:
+        if action == "GetCompositeSchedule":
+            self.received.append((action, payload))
+            if self.composite_limit is None:
+                return call_result.GetCompositeSchedule(status="Accepted", connector_id=1)
+            return call_result.GetCompositeSchedule(
+                status="Accepted",
+                connector_id=1,
+                charging_schedule={
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": self.composite_limit}],
+                },
+            )
+        return await super().answer(action, payload)
+
+
+class WattCharger(CommandedChargePoint):
+    """Takes schedules in W only."""
+
+    __test__ = False
+    configuration_keys: ClassVar[list[dict[str, Any]]] = [
+        *CommandedChargePoint.configuration_keys,
+        {"key": "ChargingScheduleAllowedChargingRateUnit", "readonly": True, "value": "Power"},
+    ]
+
+
+async def test_the_limit_is_a_default_profile_of_the_connector(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=SmartCharger) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        assert state(hass, LIMIT) == "unknown"
+        await set_limit(hass, 10)
+        assert profiles(cp) == [
+            {
+                "connector_id": 1,
+                "cs_charging_profiles": {
+                    "charging_profile_id": 9001,
+                    "stack_level": 3,
+                    "charging_profile_purpose": "TxDefaultProfile",
+                    "charging_profile_kind": "Relative",
+                    "charging_schedule": {
+                        "charging_rate_unit": "A",
+                        "charging_schedule_period": [{"start_period": 0, "limit": 10}],
+                    },
+                },
+            }
+        ]
+        assert state(hass, LIMIT) == "10.0"
+        assert state(hass, "sensor.cp1_applied_current_limit") == "10.0"
+        # Refused: the limit stays what the charger took, and the user is told.
+        cp.statuses["SetChargingProfile"] = "Rejected"
+        with pytest.raises(HomeAssistantError, match="Rejected"):
+            await set_limit(hass, 16)
+        assert state(hass, LIMIT) == "10.0"
+        # 0 pauses; between 0 and the minimum is no limit a charger takes.
+        cp.statuses.clear()
+        await set_limit(hass, 0)
+        assert state(hass, LIMIT) == "0.0"
+        with pytest.raises(ServiceValidationError) as below:
+            await set_limit(hass, 3)
+        assert below.value.translation_key == "limit_below_minimum"
+
+
+async def test_per_charger_choices_of_profile(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=SmartCharger) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        await choose(hass, PROFILE, "tx")
+        with pytest.raises(HomeAssistantError, match="needs a running transaction"):
+            await set_limit(hass, 10)
+        assert profiles(cp) == []
+        reply = await cp.call(
+            call.StartTransaction(connector_id=1, id_tag="T", meter_start=0, timestamp=stamp(0)),
+            suppress=False,
+        )
+        await set_limit(hass, 10)
+        (tx,) = profiles(cp)
+        assert tx["cs_charging_profiles"]["charging_profile_purpose"] == "TxProfile"
+        assert tx["cs_charging_profiles"]["transaction_id"] == reply.transaction_id
+        await choose(hass, PROFILE, "charger_max")
+        await set_limit(hass, 12)
+        assert profiles(cp)[-1]["connector_id"] == 0
+        limit = profiles(cp)[-1]["cs_charging_profiles"]
+        assert limit["charging_profile_purpose"] == "ChargePointMaxProfile"
+        await choose(hass, PROFILE, "tx_default_absolute")
+        await set_limit(hass, 8)
+        limit = profiles(cp)[-1]["cs_charging_profiles"]
+        assert (limit["charging_profile_kind"], limit["stack_level"]) == ("Absolute", 0)
+        assert "start_schedule" in limit["charging_schedule"]
+
+
+async def test_phase_switching_and_watt_only_chargers(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with (
+        connect("/CP1", charge_point_class=SmartCharger) as cp,
+        connect("/CP2", charge_point_class=WattCharger) as watts,
+    ):
+        await cp.boot()
+        await watts.boot()
+        await cp.status(1)
+        await watts.status(1)
+        await hass.async_block_till_done()
+        await choose(hass, "select.cp1_phases", "1")
+        period = profiles(cp)[-1]["cs_charging_profiles"]["charging_schedule"]
+        assert period["charging_schedule_period"] == [
+            {"start_period": 0, "limit": 32.0, "number_phases": 1}
+        ]
+        assert state(hass, "select.cp1_phases") == "1"
+        assert hass.states.get("select.cp2_phases") is None  # it cannot switch phases
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": "number.cp2_current_limit", "value": 10},
+            blocking=True,
+        )
+        schedule = profiles(watts)[-1]["cs_charging_profiles"]["charging_schedule"]
+        assert schedule["charging_rate_unit"] == "W"
+        assert schedule["charging_schedule_period"][0]["limit"] == 6900  # 10 A x 3 x 230 V
+
+
+async def test_the_limit_is_kept_and_re_applied_when_the_charger_lost_it(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=SmartCharger) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        await set_limit(hass, 10)
+    assert await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, LIMIT) == "unavailable"  # a control, while the charger is away
+    port = listening_port(setup_integration)
+    async with connect_charge_point(port, "/CP1", charge_point_class=SmartCharger) as cp:
+        await cp.boot()  # it lost its profiles: the composite schedule has no limit
+        await async_wait_until(hass, lambda: profiles(cp))
+        assert profiles(cp)[0]["cs_charging_profiles"]["charging_schedule"][
+            "charging_schedule_period"
+        ] == [{"start_period": 0, "limit": 10.0}]
+        await hass.async_block_till_done()
+        assert state(hass, LIMIT) == "10.0"  # kept across the restart
+    async with connect_charge_point(port, "/CP1", charge_point_class=SmartCharger) as cp:
+        cp.composite_limit = 10.0  # this time it kept it: nothing is sent again
+        await cp.boot()
+        await async_wait_until(
+            hass, lambda: any(action == "GetCompositeSchedule" for action, _ in cp.received)
+        )
+        await hass.async_block_till_done()
+        assert profiles(cp) == []
+        assert state(hass, "sensor.cp1_applied_current_limit") == "10.0"
