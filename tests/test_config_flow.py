@@ -349,3 +349,24 @@ async def test_options_flow_default_when_unset(
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["data_schema"]({})[CONF_HEARTBEAT_INTERVAL] == DEFAULT_HEARTBEAT_INTERVAL
+
+
+async def test_options_flow_sets_the_id_tag_and_auto_start_delay(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: 9000})
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    defaults = result["data_schema"]({})
+    assert (defaults["id_tag"], defaults["auto_start_delay"]) == ("HomeAssistant", 1.0)
+    # An id tag OCPP 1.6 cannot carry is refused in the form, then corrected.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults, "id_tag": "X" * 21}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"id_tag": "invalid_id_tag"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults, "id_tag": " GARAGE ", "auto_start_delay": 2.5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (entry.options["id_tag"], entry.options["auto_start_delay"]) == ("GARAGE", 2.5)

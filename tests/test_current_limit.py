@@ -208,3 +208,63 @@ async def test_the_limit_is_kept_and_re_applied_when_the_charger_lost_it(
         await hass.async_block_till_done()
         assert profiles(cp) == []
         assert state(hass, "sensor.cp1_applied_current_limit") == "10.0"
+
+
+async def test_lowest_limit_setting_and_refused_phase_switch(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    from homeassistant.helpers import entity_registry as er
+
+    registry = er.async_get(hass)
+    async with connect("/CP1", charge_point_class=SmartCharger) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        # A charger that needs 7 A: the setting is disabled by default, enabled here.
+        registry.async_update_entity("number.cp1_lowest_current_limit", disabled_by=None)
+        assert await hass.config_entries.async_reload(setup_integration.entry_id)
+        await hass.async_block_till_done()
+    async with connect_charge_point(
+        listening_port(setup_integration), "/CP1", charge_point_class=SmartCharger
+    ) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": "number.cp1_lowest_current_limit", "value": 7},
+            blocking=True,
+        )
+        with pytest.raises(ServiceValidationError):
+            await set_limit(hass, 6.5)
+        cp.statuses["SetChargingProfile"] = "Rejected"
+        with pytest.raises(HomeAssistantError):
+            await choose(hass, "select.cp1_phases", "1")
+        assert state(hass, "select.cp1_phases") == "unknown"  # not taken: not shown
+
+
+async def test_a_limit_the_charger_will_not_take_again_is_not_shown_applied(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=SmartCharger) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        await set_limit(hass, 10)
+
+    class Forgetful(SmartCharger):
+        __test__ = False
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.statuses["SetChargingProfile"] = "Rejected"
+            self.statuses["GetCompositeSchedule"] = "Rejected"
+
+    async with connect("/CP1", charge_point_class=Forgetful) as cp:
+        await cp.boot()
+        await async_wait_until(hass, lambda: profiles(cp))
+        await async_wait_until(
+            hass, lambda: state(hass, "sensor.cp1_applied_current_limit") == "unknown"
+        )
+        assert state(hass, LIMIT) == "10.0"  # still what the user wants

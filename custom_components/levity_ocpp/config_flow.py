@@ -18,12 +18,16 @@ import probatio
 
 from .central import LevityConfigEntry
 from .const import (
+    CONF_AUTO_START_DELAY,
     CONF_COMMAND_TIMEOUT,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_ID_TAG,
     CONF_METER_JUMP_LIMIT,
+    DEFAULT_AUTO_START_DELAY,
     DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
+    DEFAULT_ID_TAG,
     DEFAULT_METER_JUMP_LIMIT,
     DEFAULT_PORT,
     DOMAIN,
@@ -45,6 +49,11 @@ HEARTBEAT_SELECTOR = selector.NumberSelector(
 JUMP_LIMIT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(
         min=0.1, max=1000, step=0.1, unit_of_measurement="kWh", mode=selector.NumberSelectorMode.BOX
+    )
+)
+AUTO_START_DELAY_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=0, max=60, step=0.5, unit_of_measurement="s", mode=selector.NumberSelectorMode.BOX
     )
 )
 COMMAND_TIMEOUT_SELECTOR = selector.NumberSelector(
@@ -182,14 +191,19 @@ class LevityOptionsFlow(OptionsFlowWithReload):
     """Settings that take effect when the central system restarts."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Change the heartbeat interval, meter-jump limit and command timeout."""
-        if user_input is not None:
+        """Change the heartbeat interval, meter-jump limit, command timeout and auto start."""
+        errors: dict[str, str] = {}
+        if user_input is not None and not 1 <= len(user_input[CONF_ID_TAG].strip()) <= 20:
+            errors[CONF_ID_TAG] = "invalid_id_tag"  # OCPP 1.6 idToken is CiString20
+        elif user_input is not None:
             return self.async_create_entry(
                 data={
                     **self.config_entry.options,  # keep options set elsewhere (the id tag)
                     CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
                     CONF_METER_JUMP_LIMIT: float(user_input[CONF_METER_JUMP_LIMIT]),
                     CONF_COMMAND_TIMEOUT: int(user_input[CONF_COMMAND_TIMEOUT]),
+                    CONF_ID_TAG: user_input[CONF_ID_TAG].strip(),
+                    CONF_AUTO_START_DELAY: float(user_input[CONF_AUTO_START_DELAY]),
                 }
             )
         options = self.config_entry.options
@@ -208,6 +222,14 @@ class LevityOptionsFlow(OptionsFlowWithReload):
                         CONF_COMMAND_TIMEOUT,
                         default=options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
                     ): COMMAND_TIMEOUT_SELECTOR,
+                    probatio.Required(
+                        CONF_ID_TAG, default=options.get(CONF_ID_TAG, DEFAULT_ID_TAG)
+                    ): str,
+                    probatio.Required(
+                        CONF_AUTO_START_DELAY,
+                        default=options.get(CONF_AUTO_START_DELAY, DEFAULT_AUTO_START_DELAY),
+                    ): AUTO_START_DELAY_SELECTOR,
                 }
             ),
+            errors=errors,
         )
