@@ -96,7 +96,7 @@ def test_stack_level_and_composite_schedules_as_chargers_report_them() -> None:
     assert max_stack_level(cp) == 0
     assert composite_limit_a(cp, 1, {}) is None
     assert composite_limit_a(cp, 1, {"charging_schedule_period": [{"limit": "x"}]}) is None
-    watts = {"charging_rate_unit": "W", "charging_schedule_period": [{"limit": 6900}]}
-    assert composite_limit_a(cp, 1, watts) == 10.0  # 3 phases at 230 V unless told
+    watts = {"charging_rate_unit": "W", "charging_schedule_period": [{"limit": 2300}]}
+    assert composite_limit_a(cp, 1, watts) == 10.0  # one phase at 230 V unless told
     command = limit_command(cp, 1, 16, LimitProfile.TX_DEFAULT, datetime.now(UTC))
     assert command.profile.periods == (c.SchedulePeriod(0, 16, None),)

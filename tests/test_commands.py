@@ -237,3 +237,31 @@ async def test_a_charger_that_does_not_boot_is_asked_to(socket_enabled: None) ->
             assert len(cp.received) == 1  # booted: asked once, and only then
     finally:
         await central.stop()
+
+
+async def test_a_boot_we_asked_for_leaves_running_sessions_alone(socket_enabled: None) -> None:
+    """After a reconnect without boot, the triggered BootNotification is no reboot."""
+    from ocpp.v16 import call
+
+    central = CentralSystem(host="127.0.0.1", port=0, heartbeat_interval=30, boot_wait=0.05)
+    await central.start()
+    try:
+        async with charger(central) as cp:
+            await cp.boot()
+            await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="T", meter_start=0, timestamp="2026-12-01T08:00:00Z"
+                ),
+                suppress=False,
+            )
+        async with charger(central) as cp:  # back, without booting
+            async with asyncio.timeout(2):
+                while not cp.received:  # noqa: ASYNC110 - the charger side has no event
+                    await asyncio.sleep(0.01)
+            await cp.boot()
+        assert [t.transaction_id for t in central.sessions.book.open.values()] == [1]
+        async with charger(central) as cp:
+            await cp.boot()  # a boot of its own: it restarted, its session is over
+        assert central.sessions.book.open == {}
+    finally:
+        await central.stop()

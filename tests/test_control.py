@@ -247,3 +247,49 @@ async def test_charger_reports_become_events_and_sensors(
     assert transfers[0].data["vendor_id"] == "acme"
     assert transfers[0].data["data"] == "42"
     assert transfers[0].data["device_id"]
+
+
+async def test_a_card_at_the_charger_is_not_overtaken_by_auto_start(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
+        await cp.boot()
+        await cp.call(call.Authorize(id_tag="RFID-1"), suppress=False)
+        await cp.status(1, ChargePointStatus.preparing)
+        await asyncio.sleep(0.2)
+        assert sent(cp, "RemoteStartTransaction") == []
+
+
+async def test_a_tx_profile_limit_follows_each_new_transaction(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
+        await cp.boot()
+        # Its SmartCharging support is known once the configuration answer is read.
+        await async_wait_until(hass, lambda: hass.states.get("select.cp1_current_limit_sent_as"))
+        await hass.services.async_call(
+            "select",
+            "select_option",
+            {"entity_id": "select.cp1_current_limit_sent_as", "option": "tx"},
+            blocking=True,
+        )
+        first = await start_transaction(cp)
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": "number.cp1_current_limit", "value": 10},
+            blocking=True,
+        )
+        await cp.call(
+            call.StopTransaction(meter_stop=10, timestamp=stamp(5), transaction_id=first),
+            suppress=False,
+        )
+        await hass.async_block_till_done()
+        assert state(hass, "sensor.cp1_applied_current_limit") == "unknown"  # ended with it
+        second = await start_transaction(cp)
+        await async_wait_until(hass, lambda: len(sent(cp, "SetChargingProfile")) == 2, 5)
+        profile = sent(cp, "SetChargingProfile")[-1]["cs_charging_profiles"]
+        assert (profile["charging_profile_purpose"], profile["transaction_id"]) == (
+            "TxProfile",
+            second,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from homeassistant.core import HomeAssistant
@@ -176,7 +177,8 @@ async def test_phase_switching_and_watt_only_chargers(
         )
         schedule = profiles(watts)[-1]["cs_charging_profiles"]["charging_schedule"]
         assert schedule["charging_rate_unit"] == "W"
-        assert schedule["charging_schedule_period"][0]["limit"] == 6900  # 10 A x 3 x 230 V
+        # Phases unknown: one (10 A x 230 V), never more current than asked.
+        assert schedule["charging_schedule_period"][0]["limit"] == 2300
 
 
 async def test_the_limit_is_kept_and_re_applied_when_the_charger_lost_it(
@@ -268,3 +270,58 @@ async def test_a_limit_the_charger_will_not_take_again_is_not_shown_applied(
             hass, lambda: state(hass, "sensor.cp1_applied_current_limit") == "unknown"
         )
         assert state(hass, LIMIT) == "10.0"  # still what the user wants
+
+
+async def test_a_charger_without_composite_schedules_gets_its_limit_again(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    from ocpp.exceptions import NotSupportedError
+
+    async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        await set_limit(hass, 10)
+    async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
+        cp.errors["GetCompositeSchedule"] = NotSupportedError()
+        await cp.boot()
+        await async_wait_until(hass, lambda: profiles(cp))
+
+
+async def test_a_tx_limit_the_new_transaction_refuses_is_logged(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await async_wait_until(hass, lambda: hass.states.get(PROFILE))
+        await choose(hass, PROFILE, "tx")
+        start = call.StartTransaction(connector_id=1, id_tag="T", meter_start=0, timestamp=stamp(0))
+        first = await cp.call(start, suppress=False)
+        await set_limit(hass, 10)
+        await cp.call(
+            call.StopTransaction(
+                meter_stop=5, timestamp=stamp(1), transaction_id=first.transaction_id
+            ),
+            suppress=False,
+        )
+        cp.statuses["SetChargingProfile"] = "Rejected"
+        await cp.call(start, suppress=False)
+        await async_wait_until(hass, lambda: len(profiles(cp)) == 2, 5)
+        await async_wait_until(hass, lambda: "for its new transaction" in caplog.text, 5)
+        # A transaction that ends before its limit goes out gets none.
+        third = await cp.call(
+            call.StartTransaction(connector_id=1, id_tag="T", meter_start=9, timestamp=stamp(3)),
+            suppress=False,
+        )
+        await cp.call(
+            call.StopTransaction(
+                meter_stop=9, timestamp=stamp(4), transaction_id=third.transaction_id
+            ),
+            suppress=False,
+        )
+        await asyncio.sleep(1.2)
+        assert len(profiles(cp)) == 2

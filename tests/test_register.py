@@ -197,3 +197,39 @@ async def test_a_charger_counting_per_session_keeps_its_register(
     sessions = await get_sessions(hass)
     assert [session["energy_kwh"] for session in sessions] == [1.0, 2.0]
     assert not any("reset" in anomaly for anomaly in anomalies(setup_integration))
+
+
+async def test_two_zero_readings_are_no_reset_and_the_stop_counts(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """A meter read failure sending 0 twice: nothing counted twice, nothing lost."""
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        tx = await start(cp, 1_000_000)
+        for minutes, value in ((10, "1002000"), (20, "1004000"), (30, "0"), (40, "0")):
+            await meter(cp, tx, register(minutes, value))
+        await hass.async_block_till_done()
+        assert hass.states.get(ENERGY).state == "1004.0"
+        await stop(cp, tx, 1_006_000, 50)
+        await hass.async_block_till_done()
+        assert hass.states.get(ENERGY).state == "1006.0"
+    (session,) = await get_sessions(hass)
+    assert session["energy_kwh"] == 6.0
+    assert not any("reset" in anomaly for anomaly in session["anomalies"])
+
+
+async def test_a_glitched_meter_stop_does_not_decide_the_bill(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        low = await start(cp, 1_000_000)
+        await meter(cp, low, register(10, "1004000"))
+        await stop(cp, low, 0, 20)  # a stop reading 0 after 4 kWh
+        high = await start(cp, 1_004_000, timestamp=stamp(30))
+        await meter(cp, high, register(40, "1005000"))
+        await stop(cp, high, 4_294_967_295, 50)  # 0xFFFFFFFF
+    first, second = await get_sessions(hass)
+    assert (first["energy_kwh"], second["energy_kwh"]) == (4.0, 1.0)
+    assert any("meterStop" in anomaly for anomaly in first["anomalies"])
+    assert any("meterStop" in anomaly for anomaly in second["anomalies"])

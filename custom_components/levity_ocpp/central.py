@@ -14,10 +14,11 @@ from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from .amendments import SessionAmendments
 from .const import DOMAIN
 from .csms.hooks import CentralSystemHooks
+from .csms.limits import LimitProfile
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .csms.server import CentralSystem
 from .csms.transactions import Transaction
-from .current_limit import async_restore_current_limits
+from .current_limit import async_limit_new_transaction, async_restore_current_limits
 from .refusals import async_refusals
 from .session_events import (
     EVENT_SESSION_STARTED,
@@ -179,14 +180,27 @@ class LevityCentral(CentralSystemHooks):
         self.sessions.schedule_save_book()
 
     def session_started(self, charge_point: ChargePoint, transaction: Transaction) -> None:
-        """Tell the recorder (and automations) a session began."""
+        """Tell the recorder (and automations) a session began.
+
+        A limit sent as a TxProfile belongs to one transaction: the kept limit goes
+        to the new one, once the charger has its id (the reply goes out first).
+        """
         self.hass.bus.async_fire(
             EVENT_SESSION_STARTED,
             session_event_data(transaction, self._device_id(charge_point)),
         )
+        connector = charge_point.connector(transaction.connector_id)
+        if charge_point.limit_profile == LimitProfile.TX and connector.current_limit_a is not None:
+            self.entry.async_create_background_task(
+                self.hass,
+                async_limit_new_transaction(self, charge_point, transaction.connector_id),
+                f"levity_ocpp limit transaction {transaction.transaction_id}",
+            )
 
     async def session_stopped(self, charge_point: ChargePoint, transaction: Transaction) -> None:
         """Ledger first (durable, before the reply), then the event and statistics."""
+        if charge_point.limit_profile == LimitProfile.TX:  # its limit ended with it
+            charge_point.connector(transaction.connector_id).applied_limit_a = None
         await self.sessions.async_record_session(transaction)
         self.store.schedule_save()
         self.hass.bus.async_fire(

@@ -230,7 +230,11 @@ async def _trigger_message(call: ServiceCall) -> ServiceResponse:
 
 async def _set_current_limit(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
+    # A single-connector charger's device is its connector (the number's own limit);
+    # a multi-connector charger's device without a connector is the whole charger.
     connector_id = target.connector_or_charger()
+    if target.connector_id is None and len(target.charge_point.connector_ids) == 1:
+        connector_id = target.charge_point.connector_ids[0]
     await async_set_current_limit(
         target.central, target.charge_point, connector_id, call.data["current_limit"]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # How far ahead the charger's composite schedule is read back.
 READ_BACK_S = 300
+# The charger learns its transaction id from our reply; its TxProfile follows.
+TX_PROFILE_DELAY_S = 1.0
 # Two limits closer than this are the same (rounding to 0.1 A, W converted back).
 SAME_LIMIT_A = 0.5
 
@@ -26,9 +29,14 @@ if TYPE_CHECKING:
 
 
 async def async_set_current_limit(
-    central: LevityCentral, charge_point: ChargePoint, connector_id: int, amps: float
+    central: LevityCentral,
+    charge_point: ChargePoint,
+    connector_id: int,
+    amps: float,
+    *,
+    keep: bool = True,
 ) -> None:
-    """Limit a connector to `amps` (0: pause); kept only once the charger took it."""
+    """Limit a connector to `amps` (0: pause); kept (`keep`) only once the charger took it."""
     if 0 < amps < charge_point.min_current_a:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -59,8 +67,30 @@ async def async_set_current_limit(
         ) from error
     await async_execute(central, charge_point.id, command)
     connector = charge_point.connector(connector_id)
-    connector.current_limit_a = connector.applied_limit_a = amps
+    if keep:
+        connector.current_limit_a = amps
+    connector.applied_limit_a = amps
     charge_point.notify(connector_id)
+
+
+async def async_limit_new_transaction(
+    central: LevityCentral, charge_point: ChargePoint, connector_id: int
+) -> None:
+    """Send the kept limit as the TxProfile of the transaction that just started."""
+    await asyncio.sleep(TX_PROFILE_DELAY_S)
+    wanted = charge_point.connector(connector_id).current_limit_a
+    if wanted is None or charge_point.connector(connector_id).transaction is None:
+        return
+    try:
+        await async_set_current_limit(central, charge_point, connector_id, wanted)
+    except HomeAssistantError as error:
+        _LOGGER.warning(
+            "%s did not take the current limit of %g A for its new transaction on connector %s: %s",
+            charge_point.id,
+            wanted,
+            connector_id,
+            error,
+        )
 
 
 async def async_restore_current_limits(central: LevityCentral, charge_point: ChargePoint) -> None:

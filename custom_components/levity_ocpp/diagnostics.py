@@ -152,7 +152,11 @@ async def async_get_config_entry_diagnostics(
     """The central system's settings and a summary of each charge point."""
     central = entry.runtime_data
     return {
-        "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+        # The id tag option may be a real card's number.
+        "entry": {
+            "data": dict(entry.data),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
+        },
         "listening_port": central.central_system.bound_port,
         # Numbered, not by id: the ids identify the chargers.
         "charge_points": {

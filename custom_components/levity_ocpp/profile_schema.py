@@ -84,6 +84,9 @@ def parse_profile(raw: Any, connector_id: int) -> ChargingProfile:
         raise _invalid("start_schedule", "an absolute or recurring profile needs a start")
     if data["purpose"] is ChargingPurpose.CHARGER_MAX and connector_id != 0:
         raise _invalid("purpose", "a charger_max profile is for connector 0 only")
+    if data["purpose"] is ChargingPurpose.TX and connector_id == 0:
+        # OCPP 1.6 §3.13.2: a TxProfile limits a running transaction, on its connector.
+        raise _invalid("purpose", "a tx profile is for a connector with a running transaction")
     if "transaction_id" in data and data["purpose"] is not ChargingPurpose.TX:
         raise _invalid("transaction_id", "only a tx profile belongs to a transaction")
     valid_from, valid_to = _aware(data.get("valid_from")), _aware(data.get("valid_to"))

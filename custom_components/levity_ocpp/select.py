@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import LevityConfigEntry
-from .csms.limits import LimitProfile
+from .csms.limits import DEFAULT_MAX_CURRENT_A, LimitProfile
 from .csms.model import ChargePoint, Connector
 from .current_limit import async_set_current_limit
 from .entity import LevityEntity, LevityEntityDescription, Scope
@@ -39,13 +39,15 @@ async def _select_phases(select: LevitySelect, option: str) -> None:
     """Send the limit again with numberPhases; kept only once the charger took it."""
     connector = select.connector
     previous = connector.number_phases
+    wanted = connector.current_limit_a
     connector.number_phases = int(option)
     try:
         await async_set_current_limit(
             select.central,
             select.charge_point,
             select.connector_id,
-            connector.current_limit_a if connector.current_limit_a is not None else 32.0,
+            wanted if wanted is not None else DEFAULT_MAX_CURRENT_A,
+            keep=wanted is not None,  # no limit was set: none is invented
         )
     except Exception:
         connector.number_phases = previous

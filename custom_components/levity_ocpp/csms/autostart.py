@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 import logging
 
 from ocpp.v16.enums import ChargePointStatus
 
 from .commands import CommandFailed, CommandResult, StartCharging
-from .model import ChargePoint
+from .model import ChargePoint, utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ DEFAULT_ID_TAG = "HomeAssistant"
 PLUGGED_IN = ChargePointStatus.preparing.value
 # Statuses in which no car is at the connector: the next Preparing is a new plug-in.
 UNPLUGGED = frozenset({ChargePointStatus.available.value})
+
+# A card presented this recently at the charger starts the session itself: Preparing
+# then means "authorized, waiting for the car", not a car for us to start.
+CARD_GRACE = timedelta(seconds=90)
 
 type Execute = Callable[[str, StartCharging], Awaitable[CommandResult]]
 
@@ -85,11 +90,13 @@ class AutoStart:
         await asyncio.sleep(self.delay_s)
         connector = charge_point.connector(connector_id)
         key = (charge_point.id, connector_id)
+        card = charge_point.last_authorize
         if (
             connector.status != PLUGGED_IN
             or connector.transaction is not None
             or not charge_point.auto_start
             or key in self._used
+            or (card is not None and utcnow() - card < CARD_GRACE)
         ):
             return
         self._used.add(key)

@@ -29,7 +29,8 @@ from .model import CHARGE_POINT_CONNECTOR, ChargePoint
 DEFAULT_MIN_CURRENT_A = 6.0
 DEFAULT_MAX_CURRENT_A = 32.0
 NOMINAL_VOLTAGE_V = 230.0
-DEFAULT_PHASES = 3
+# Unknown phases count as one: a limit in W is then never more current than asked.
+DEFAULT_PHASES = 1
 # Our profiles' ids: one per connector (a charger replaces a profile with the same
 # id, OCPP 1.6 §3.13.4), and one for the limit a remote start carries; a user's own
 # profiles are best kept below these.

@@ -140,6 +140,8 @@ class ChargePoint:
     subprotocol: str | None = None
     last_boot: datetime | None = None
     last_heartbeat: datetime | None = None
+    # When someone last presented an id tag at the charger (Authorize).
+    last_authorize: datetime | None = None
     connectors: dict[int, Connector] = field(default_factory=dict)
     # Start charging when a car is plugged in (a setting of the user's, kept).
     auto_start: bool = True

@@ -6,7 +6,8 @@ anything else is held as suspect, never shown or billed on its own: one glitch
 after it is compared with. The next reading decides. Close to the suspect one,
 the suspect was real: a leap (the charger was offline while charging) or, for a
 drop, a meter reset (a replaced meter, a firmware reset, a charger counting per
-session). Otherwise the suspect one was a glitch and is dropped.
+session), once the register rises from there. Otherwise the suspect one was a
+glitch and is dropped.
 
 Readings are compared with the meter's resolution in mind: 91.67 Wh and
 91.6667 Wh are one reading at two precisions, not a register going backwards.
@@ -48,6 +49,12 @@ def judge(
     rise = reading - last
     if -resolution <= rise <= jump_limit:
         return Verdict.USE
-    if suspect is not None and -resolution <= reading - suspect <= jump_limit:
-        return Verdict.CONFIRMED if suspect > last else Verdict.RESET
+    if suspect is not None:
+        gap = reading - suspect
+        if suspect > last and -resolution <= gap <= jump_limit:
+            return Verdict.CONFIRMED
+        # A reset shows as a register counting on from where it dropped: a second
+        # equal reading (a meter read failure sending 0 twice) confirms nothing.
+        if suspect < last and resolution < gap <= jump_limit:
+            return Verdict.RESET
     return Verdict.BACKWARDS if rise < 0 else Verdict.SUSPECT

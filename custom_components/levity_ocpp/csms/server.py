@@ -15,7 +15,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .autostart import DEFAULT_DELAY_S, DEFAULT_ID_TAG, AutoStart
-from .commands import ChargePointOffline, Command, CommandResult
+from .commands import ChargePointOffline, Command, CommandResult, SetConfiguration
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
@@ -252,14 +252,22 @@ class CentralSystem:
         """Send a command to a connected charge point; fails at once if it is offline."""
         if (handler := self._handlers.get(charge_point_id)) is None:
             raise ChargePointOffline(charge_point_id, type(command).__name__)
-        return await handler.execute(command)
+        result = await handler.execute(command)
+        if isinstance(command, SetConfiguration) and result.succeeded:
+            # What decides freshness, features and stack levels follows at once.
+            model = self.charge_points[charge_point_id]
+            item = model.configuration.setdefault(command.key, {"readonly": False})
+            item["value"] = command.value
+            self.hooks.charge_point_updated(model)
+            self.hooks.charge_point_configured(model)
+        return result
 
     async def remove(self, charge_point_id: str) -> None:
         """Forget a charge point that is not connected, ending its open sessions."""
-        model = self.charge_points[charge_point_id]
+        model = self.charge_points.pop(charge_point_id)
         assert not model.connected, "a connected charge point would come straight back"
+        # Gone before anything is awaited: a reconnect meanwhile finds a new charger.
         await self.sessions.charge_point_removed(model)
-        del self.charge_points[charge_point_id]
 
     def _charge_point(self, charge_point_id: str) -> ChargePoint:
         if (model := self.charge_points.get(charge_point_id)) is None:

@@ -207,7 +207,9 @@ class SessionManager:
         self.book.close(
             transaction,
             stopped_at=stopped_at,
-            meter_stop_wh=transaction.continuous(meter_stop_wh),
+            meter_stop_wh=transaction.plausible_stop(
+                transaction.continuous(meter_stop_wh), stopped_at, self.jump_limit_kwh * 1000
+            ),
             reason=reason or Reason.local,
             closed_by=CLOSED_BY_CHARGER,
             stop_id_tag=id_tag,

@@ -18,6 +18,10 @@ CLOSED_BY_REMOVAL = "removal"
 # How many orphans a central system remembers for late reports; chargers deliver
 # their queue right after reconnecting, so only the latest few ever matter.
 MAX_ORPHANS = 100
+# More than any charger delivers (a 400 kW DC charger): a meterStop beyond it is a glitch.
+MAX_POWER_W = 400_000
+# meterStop is whole Wh: a reading a fraction above it is the same register.
+STOP_RESOLUTION_WH = 1.0
 
 
 # The datetime fields of a Transaction, stored as ISO strings.
@@ -60,6 +64,10 @@ class Transaction:
     # Added to the charger's readings after a meter reset, so they carry on the
     # session's register instead of starting it again.
     register_offset_wh: float = 0.0
+    # The last reading before the latest reset, on the charger's scale then, and the
+    # offset in force then: a meterStop at or above it is still on that scale.
+    reset_from_raw_wh: float | None = None
+    offset_before_reset_wh: float = 0.0
     # meterStart was unusable (negative, and no register known): the first good
     # reading stands in for it.
     meter_start_pending: bool = False
@@ -134,6 +142,8 @@ class Transaction:
                     f"after {latest:g} Wh; counted on from there"
                 )
                 shift = latest - self.suspect_register_wh
+                self.reset_from_raw_wh = latest - self.register_offset_wh
+                self.offset_before_reset_wh = self.register_offset_wh
                 self.register_offset_wh += shift
                 reading += shift
             self.suspect_register_wh = None
@@ -148,9 +158,33 @@ class Transaction:
     def continuous(self, register_wh: float) -> float:
         """A raw register reading of the charger on this session's continuous scale.
 
-        A negative one stays negative: it is no reading at all.
+        A negative one stays negative: it is no reading at all. One at or above the
+        last reading before a reset is still on the scale from before it.
         """
-        return register_wh + self.register_offset_wh if register_wh >= 0 else register_wh
+        if register_wh < 0:
+            return register_wh
+        if self.reset_from_raw_wh is not None and register_wh >= self.reset_from_raw_wh:
+            return register_wh + self.offset_before_reset_wh
+        return register_wh + self.register_offset_wh
+
+    def plausible_stop(self, stop_wh: float, stopped_at: datetime, jump_limit_wh: float) -> float:
+        """MeterStop (continuous), unless it contradicts the session's own readings.
+
+        Below the latest reading, or above it by more than any charger could deliver
+        since, it is a glitch: the latest reading stands, and the stop is flagged.
+        """
+        last = self.last_register_wh
+        if last is None or stop_wh < 0:
+            return stop_wh
+        since = self.last_register_at or self.started_at
+        hours = max(0.0, (stopped_at - since).total_seconds() / 3600)
+        if stop_wh < last - STOP_RESOLUTION_WH:
+            self.flag(f"meterStop {stop_wh:g} Wh is below the last reading {last:g} Wh; kept it")
+            return last
+        if stop_wh - last > jump_limit_wh + MAX_POWER_W * hours:
+            self.flag(f"meterStop {stop_wh:g} Wh leaps from the last reading {last:g} Wh; kept it")
+            return last
+        return stop_wh
 
     def end(
         self,

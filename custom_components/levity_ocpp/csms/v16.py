@@ -74,6 +74,8 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         self._sessions = sessions
         self._auto_start = auto_start
         self._booted = False
+        # A BootNotification we asked for (TriggerMessage) is no restart of the charger.
+        self._boot_requested = False
         self._heartbeat_interval = heartbeat_interval
         self._clock_ahead_reported = False  # once per connection is enough
 
@@ -117,8 +119,12 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         model.meter_serial_number = meter_serial_number
         model.last_boot = now = utcnow()
         self._booted = True
-        # Levity's orphan rule: sessions open across a reboot will never be stopped.
-        await self._sessions.charge_point_booted(model)
+        if self._boot_requested:
+            # Asked for after a reconnect: the charger did not restart, its sessions run.
+            self._boot_requested = False
+        else:
+            # Levity's orphan rule: sessions open across a reboot will never be stopped.
+            await self._sessions.charge_point_booted(model)
         self._hooks.charge_point_updated(model)
         model.notify()
         return call_result.BootNotification(
@@ -144,6 +150,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             if self._booted:
                 return
             _LOGGER.info("%s sent no BootNotification; asking for one", self.id)
+            self._boot_requested = True
             try:
                 await self.execute(TriggerMessage(MessageTrigger.boot_notification.value))
             except CommandFailed as error:
@@ -315,6 +322,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
         """Accept every id tag until authorization rules exist."""
+        self.model.last_authorize = utcnow()
         return call_result.Authorize(id_tag_info={"status": AuthorizationStatus.accepted})
 
     @on(Action.data_transfer)
