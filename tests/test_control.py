@@ -201,7 +201,8 @@ async def test_what_a_charger_supports_decides_its_entities(
     ):
         await full.boot()
         await core.boot()
-        await hass.async_block_till_done()
+        await async_wait_until(hass, lambda: hass.states.get("button.cp1_refresh"))
+        await async_wait_until(hass, lambda: hass.states.get("button.cp2_restart"))
     registry = er.async_get(hass)
     assert registry.async_get("button.cp1_refresh") is not None
     assert registry.async_get("sensor.cp1_firmware_update") is not None

@@ -38,6 +38,14 @@ async def choose(hass: HomeAssistant, entity_id: str, option: str) -> None:
     )
 
 
+async def boot(hass: HomeAssistant, cp: CommandedChargePoint, charge_point_id: str = "cp1") -> None:
+    """Boot, and wait until the central system has read what the charger supports."""
+    await cp.boot()
+    await async_wait_until(
+        hass, lambda: hass.states.get(f"select.{charge_point_id}_current_limit_sent_as")
+    )
+
+
 def profiles(cp: CommandedChargePoint) -> list[dict[str, Any]]:
     return [payload for action, payload in cp.received if action == "SetChargingProfile"]
 
@@ -83,7 +91,7 @@ async def test_the_limit_is_a_default_profile_of_the_connector(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
     async with connect("/CP1", charge_point_class=SmartCharger) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await hass.async_block_till_done()
         assert state(hass, LIMIT) == "unknown"
@@ -123,7 +131,7 @@ async def test_per_charger_choices_of_profile(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
     async with connect("/CP1", charge_point_class=SmartCharger) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await hass.async_block_till_done()
         await choose(hass, PROFILE, "tx")
@@ -157,8 +165,8 @@ async def test_phase_switching_and_watt_only_chargers(
         connect("/CP1", charge_point_class=SmartCharger) as cp,
         connect("/CP2", charge_point_class=WattCharger) as watts,
     ):
-        await cp.boot()
-        await watts.boot()
+        await boot(hass, cp)
+        await boot(hass, watts, "cp2")
         await cp.status(1)
         await watts.status(1)
         await hass.async_block_till_done()
@@ -185,7 +193,7 @@ async def test_the_limit_is_kept_and_re_applied_when_the_charger_lost_it(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
     async with connect("/CP1", charge_point_class=SmartCharger) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await hass.async_block_till_done()
         await set_limit(hass, 10)
@@ -207,7 +215,7 @@ async def test_the_limit_is_kept_and_re_applied_when_the_charger_lost_it(
         await async_wait_until(
             hass, lambda: any(action == "GetCompositeSchedule" for action, _ in cp.received)
         )
-        await hass.async_block_till_done()
+        await asyncio.sleep(0.3)  # time to send a profile, if it (wrongly) would
         assert profiles(cp) == []
         assert state(hass, "sensor.cp1_applied_current_limit") == "10.0"
 
@@ -219,7 +227,7 @@ async def test_lowest_limit_setting_and_refused_phase_switch(
 
     registry = er.async_get(hass)
     async with connect("/CP1", charge_point_class=SmartCharger) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await hass.async_block_till_done()
         # A charger that needs 7 A: the setting is disabled by default, enabled here.
@@ -229,7 +237,7 @@ async def test_lowest_limit_setting_and_refused_phase_switch(
     async with connect_charge_point(
         listening_port(setup_integration), "/CP1", charge_point_class=SmartCharger
     ) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await hass.async_block_till_done()
         await hass.services.async_call(
@@ -250,7 +258,7 @@ async def test_a_limit_the_charger_will_not_take_again_is_not_shown_applied(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
     async with connect("/CP1", charge_point_class=SmartCharger) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await hass.async_block_till_done()
         await set_limit(hass, 10)
@@ -278,7 +286,7 @@ async def test_a_charger_without_composite_schedules_gets_its_limit_again(
     from ocpp.exceptions import NotSupportedError
 
     async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await hass.async_block_till_done()
         await set_limit(hass, 10)
@@ -295,7 +303,7 @@ async def test_a_tx_limit_the_new_transaction_refuses_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
-        await cp.boot()
+        await boot(hass, cp)
         await cp.status(1)
         await async_wait_until(hass, lambda: hass.states.get(PROFILE))
         await choose(hass, PROFILE, "tx")
