@@ -265,3 +265,37 @@ async def test_a_boot_we_asked_for_leaves_running_sessions_alone(socket_enabled:
         assert central.sessions.book.open == {}
     finally:
         await central.stop()
+
+
+async def test_an_unknown_error_code_is_still_a_call_error(central: CentralSystem) -> None:
+    async with charger(central) as cp:
+        await cp.boot()
+        bogus = NotSupportedError(description="nonsense")
+        bogus.code = "Bogus"  # no code OCPP 1.6 defines
+        cp.errors["ClearCache"] = bogus
+        with pytest.raises(c.CommandCallError) as error:
+            await central.execute("CP1", c.ClearCache())
+    assert error.value.code == "UnknownErrorCode"
+
+
+async def test_a_replaced_connection_takes_no_commands(central: CentralSystem) -> None:
+    async with charger(central) as first:
+        await first.boot()
+        old = central.handler("CP1")
+        assert old is not None
+        async with charger(central) as second:
+            await second.boot()
+            with pytest.raises(c.ChargePointOffline):
+                await old.execute(c.ClearCache())
+            assert (await central.execute("CP1", c.ClearCache())).succeeded
+
+
+async def test_a_cancelled_caller_is_cancelled_not_offline(central: CentralSystem) -> None:
+    async with charger(central) as cp:
+        await cp.boot()
+        cp.silent.add("Reset")
+        pending = asyncio.create_task(central.execute("CP1", c.Reset(c.ResetKind.SOFT)))
+        await asyncio.sleep(0.05)
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
