@@ -11,6 +11,8 @@ from ocpp.v16 import call, call_result
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.levity_ocpp.const import DOMAIN
+
 from .client import connect_charge_point
 from .commanded import CommandedChargePoint
 from .conftest import Connect, async_wait_until, listening_port
@@ -44,6 +46,14 @@ async def boot(hass: HomeAssistant, cp: CommandedChargePoint, charge_point_id: s
     await async_wait_until(
         hass, lambda: hass.states.get(f"select.{charge_point_id}_current_limit_sent_as")
     )
+
+
+def device_id(hass: HomeAssistant) -> str:
+    from homeassistant.helpers import entity_registry as er
+
+    entry = er.async_get(hass).async_get(LIMIT)
+    assert entry is not None and entry.device_id is not None
+    return entry.device_id
 
 
 def profiles(cp: CommandedChargePoint) -> list[dict[str, Any]]:
@@ -333,3 +343,46 @@ async def test_a_tx_limit_the_new_transaction_refuses_is_logged(
         )
         await asyncio.sleep(1.2)
         assert len(profiles(cp)) == 2
+
+
+async def test_highest_limit_and_stepped_currents(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    from homeassistant.helpers import entity_registry as er
+
+    async with connect("/CP1", charge_point_class=SmartCharger) as cp:
+        await boot(hass, cp)
+        await cp.status(1)
+        await hass.async_block_till_done()
+        assert hass.states.get(LIMIT).attributes["max"] == 32
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": "number.cp1_highest_current_limit", "value": 16},
+            blocking=True,
+        )
+        assert hass.states.get(LIMIT).attributes["max"] == 16
+        await set_limit(hass, 16)
+        with pytest.raises(ServiceValidationError) as above:
+            await hass.services.async_call(
+                DOMAIN,
+                "set_current_limit",
+                {"device_id": device_id(hass), "current_limit": 20},
+                blocking=True,
+            )
+        assert above.value.translation_key == "limit_above_maximum"
+        registry = er.async_get(hass)
+        registry.async_update_entity("select.cp1_currents_the_charger_takes", disabled_by=None)
+    assert await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done()
+    async with connect_charge_point(
+        listening_port(setup_integration), "/CP1", charge_point_class=SmartCharger
+    ) as cp:
+        await boot(hass, cp)
+        await cp.status(1)
+        await hass.async_block_till_done()
+        await choose(hass, "select.cp1_currents_the_charger_takes", "stepped")
+        await set_limit(hass, 12)  # a charger taking 6/8/10/13/16 A gets 10, never more
+        limit = profiles(cp)[-1]["cs_charging_profiles"]["charging_schedule"]
+        assert limit["charging_schedule_period"][0]["limit"] == 10.0
+        assert state(hass, LIMIT) == "10.0"

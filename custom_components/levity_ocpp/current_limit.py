@@ -12,7 +12,13 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .control import async_execute
 from .csms.commands import CommandFailed, CommandNotApplicable, GetCompositeSchedule, RateUnit
-from .csms.limits import LimitProfile, composite_limit_a, limit_command, takes_amperes
+from .csms.limits import (
+    LimitProfile,
+    allowed_current,
+    composite_limit_a,
+    limit_command,
+    takes_amperes,
+)
 from .csms.model import ChargePoint
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +53,17 @@ async def async_set_current_limit(
                 "minimum": f"{charge_point.min_current_a:g}",
             },
         )
+    if amps > charge_point.max_current_a:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="limit_above_maximum",
+            translation_placeholders={
+                "charge_point": charge_point.id,
+                "limit": f"{amps:g}",
+                "maximum": f"{charge_point.max_current_a:g}",
+            },
+        )
+    amps = allowed_current(charge_point, amps)
     try:
         command = limit_command(
             charge_point,

@@ -16,7 +16,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import LevityConfigEntry
-from .csms.limits import DEFAULT_MAX_CURRENT_A
 from .csms.model import ChargePoint, Connector
 from .current_limit import async_set_current_limit
 from .entity import LevityEntity, LevityEntityDescription, Scope
@@ -43,6 +42,11 @@ async def _set_minimum(number: LevityNumber, amps: float) -> None:
     number.charge_point.notify()  # shown, and saved
 
 
+async def _set_maximum(number: LevityNumber, amps: float) -> None:
+    number.charge_point.max_current_a = amps
+    number.charge_point.notify_all()  # the limit's own maximum moves too
+
+
 NUMBERS: tuple[LevityNumberDescription, ...] = (
     LevityNumberDescription(
         key="current_limit",
@@ -50,7 +54,6 @@ NUMBERS: tuple[LevityNumberDescription, ...] = (
         device_class=NumberDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         native_min_value=0,  # 0 pauses without ending the session
-        native_max_value=DEFAULT_MAX_CURRENT_A,
         native_step=1,
         mode=NumberMode.SLIDER,
         exists_fn=lambda cp, _: cp.supports(SMART_CHARGING),
@@ -75,6 +78,22 @@ NUMBERS: tuple[LevityNumberDescription, ...] = (
         value_fn=lambda cp, _: cp.min_current_a,
         set_fn=_set_minimum,
     ),
+    LevityNumberDescription(
+        key="max_current",
+        translation_key="max_current",
+        scope=Scope.CHARGE_POINT,
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=6,
+        native_max_value=80,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+        available_offline=True,  # a setting of ours: what the installation allows
+        exists_fn=lambda cp, _: cp.supports(SMART_CHARGING),
+        value_fn=lambda cp, _: cp.max_current_a,
+        set_fn=_set_maximum,
+    ),
 )
 
 
@@ -91,6 +110,16 @@ class LevityNumber(LevityEntity, NumberEntity):
     def native_value(self) -> float | None:
         """The number's value."""
         return self.current_value()
+
+    @property
+    def native_max_value(self) -> float:
+        """The current limit goes up to what the installation allows."""
+        if self.entity_description.key == "current_limit":
+            return self.charge_point.max_current_a
+        return super().native_max_value
+
+    def _snapshot(self) -> tuple[object, ...]:
+        return (*super()._snapshot(), self.native_max_value)
 
     async def async_set_native_value(self, value: float) -> None:
         """Set it; a charger that refuses leaves it as it was, and says why."""

@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import LevityConfigEntry
-from .csms.limits import DEFAULT_MAX_CURRENT_A, LimitProfile
+from .csms.limits import CurrentSteps, LimitProfile
 from .csms.model import ChargePoint, Connector
 from .current_limit import async_set_current_limit
 from .entity import LevityEntity, LevityEntityDescription, Scope
@@ -35,6 +35,11 @@ async def _select_profile(select: LevitySelect, option: str) -> None:
     select.charge_point.notify()  # shown, and saved; the next limit is sent this way
 
 
+async def _select_steps(select: LevitySelect, option: str) -> None:
+    select.charge_point.current_steps = option
+    select.charge_point.notify()  # shown, and saved
+
+
 async def _select_phases(select: LevitySelect, option: str) -> None:
     """Send the limit again with numberPhases; kept only once the charger took it."""
     connector = select.connector
@@ -46,7 +51,7 @@ async def _select_phases(select: LevitySelect, option: str) -> None:
             select.central,
             select.charge_point,
             select.connector_id,
-            wanted if wanted is not None else DEFAULT_MAX_CURRENT_A,
+            wanted if wanted is not None else select.charge_point.max_current_a,
             keep=wanted is not None,  # no limit was set: none is invented
         )
     except Exception:
@@ -70,6 +75,18 @@ SELECTS: tuple[LevitySelectDescription, ...] = (
         exists_fn=lambda cp, _: cp.supports(SMART_CHARGING),
         option_fn=lambda cp, _: cp.limit_profile,
         select_fn=_select_profile,
+    ),
+    LevitySelectDescription(
+        key="current_steps",
+        translation_key="current_steps",
+        scope=Scope.CHARGE_POINT,
+        options=[steps.value for steps in CurrentSteps],
+        entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,
+        available_offline=True,  # a setting of ours
+        exists_fn=lambda cp, _: cp.supports(SMART_CHARGING),
+        option_fn=lambda cp, _: cp.current_steps,
+        select_fn=_select_steps,
     ),
     LevitySelectDescription(
         key="phases",

@@ -73,6 +73,8 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
         "auto_start": cp.auto_start,
         "limit_profile": cp.limit_profile,
         "min_current_a": cp.min_current_a,
+        "max_current_a": cp.max_current_a,
+        "current_steps": cp.current_steps,
         "configuration": cp.configuration,
         "unknown_configuration_keys": cp.unknown_configuration_keys,
         "connections": [
@@ -124,6 +126,8 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
     cp.auto_start = bool(data.get("auto_start", True))
     cp.limit_profile = str(data.get("limit_profile", cp.limit_profile))
     cp.min_current_a = float(data.get("min_current_a", cp.min_current_a))
+    cp.max_current_a = float(data.get("max_current_a", cp.max_current_a))
+    cp.current_steps = str(data.get("current_steps", cp.current_steps))
     cp.configuration = data.get("configuration", {})
     cp.unknown_configuration_keys = data.get("unknown_configuration_keys", [])
     for item in data.get("connections", []):

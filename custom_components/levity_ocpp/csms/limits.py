@@ -27,7 +27,6 @@ from .meter import phase_average
 from .model import CHARGE_POINT_CONNECTOR, ChargePoint
 
 DEFAULT_MIN_CURRENT_A = 6.0
-DEFAULT_MAX_CURRENT_A = 32.0
 NOMINAL_VOLTAGE_V = 230.0
 # Unknown phases count as one: a limit in W is then never more current than asked.
 DEFAULT_PHASES = 1
@@ -45,6 +44,23 @@ class LimitProfile(StrEnum):
     TX_DEFAULT_ABSOLUTE = "tx_default_absolute"  # TxDefaultProfile, Absolute from now, level 0
     TX = "tx"  # TxProfile of the running transaction
     CHARGER_MAX = "charger_max"  # ChargePointMaxProfile on connector 0
+
+
+class CurrentSteps(StrEnum):
+    """Which currents a charger takes as a limit."""
+
+    ANY = "any"  # any value (OCPP allows steps of 0.1 A)
+    STEPPED = "stepped"  # only 6, 8, 10, 13 or 16 A (and 0), as some chargers
+
+
+STEPPED_CURRENTS_A = (6.0, 8.0, 10.0, 13.0, 16.0)
+
+
+def allowed_current(charge_point: ChargePoint, amps: float) -> float:
+    """The limit the charger takes for `amps`: never more than asked."""
+    if charge_point.current_steps != CurrentSteps.STEPPED or amps <= 0:
+        return amps
+    return max((step for step in STEPPED_CURRENTS_A if step <= amps), default=0.0)
 
 
 def max_stack_level(charge_point: ChargePoint) -> int:

@@ -149,6 +149,10 @@ class ChargePoint:
     # above 0 the charger takes (some need 7 A).
     limit_profile: str = "tx_default"
     min_current_a: float = 6.0
+    # The highest limit the installation allows, and whether the charger takes only
+    # the stepped currents some do (6/8/10/13/16 A) instead of any whole ampere.
+    max_current_a: float = 32.0
+    current_steps: str = "any"
     # The latest FirmwareStatusNotification / DiagnosticsStatusNotification.
     firmware_status: str | None = None
     diagnostics_status: str | None = None
