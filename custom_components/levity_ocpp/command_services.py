@@ -3,123 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
-from .central import LevityCentral
+from .command_target import (
+    AMPS_FIELD,
+    ID_TAG_FIELD,
+    SECONDS_FIELD,
+    TRIGGERABLE_MESSAGES,
+    URL_FIELD,
+    action_schema,
+    target_of,
+)
 from .const import CONF_ID_TAG, DEFAULT_ID_TAG, DOMAIN
-from .control import async_execute
 from .csms import commands as c
 from .csms.limits import transaction_limit_profile
-from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .current_limit import async_set_current_limit
-from .devices import device_filter
 from .profile_schema import MAX_INT32, parse_profile
-
-ATTR_CONNECTOR_ID = "connector_id"
-TRIGGERABLE_MESSAGES = (
-    "BootNotification",
-    "StatusNotification",
-    "MeterValues",
-    "Heartbeat",
-    "FirmwareStatusNotification",
-    "DiagnosticsStatusNotification",
-)
-
-_CONNECTOR = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=MAX_INT32))
-_AMPS = probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1000))
-_SECONDS = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=MAX_INT32))
-_ID_TAG = probatio.All(cv.string, probatio.Length(min=1, max=20))  # OCPP 1.6 CiString20
-_URL = probatio.All(cv.string, probatio.Length(min=1, max=512))
-
-
-def _schema(fields: dict[Any, Any] | None = None, *, connector: bool = True) -> probatio.Schema:
-    """A device, a connector where the action has one, and the action's own fields."""
-    target: dict[Any, Any] = {probatio.Required(ATTR_DEVICE_ID): cv.string}
-    if connector:
-        target[probatio.Optional(ATTR_CONNECTOR_ID)] = _CONNECTOR
-    return probatio.Schema({**target, **(fields or {})})
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """The charge point an action is for, and the connector it named (if any)."""
-
-    central: LevityCentral
-    charge_point: ChargePoint
-    connector_id: int | None
-
-    def one_connector(self) -> int | None:
-        """The named connector, else the only one a single-connector charger has."""
-        if self.connector_id == CHARGE_POINT_CONNECTOR:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="not_a_connector",
-                translation_placeholders={"charge_point": self.charge_point.id},
-            )
-        if self.connector_id is not None:
-            return self.connector_id
-        connectors = self.charge_point.connector_ids
-        return connectors[0] if len(connectors) == 1 else 1 if not connectors else None
-
-    def required_connector(self) -> int:
-        """The connector the action needs: named, or the charger's only one."""
-        if (connector_id := self.one_connector()) is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="connector_required",
-                translation_placeholders={"charge_point": self.charge_point.id},
-            )
-        return connector_id
-
-    def connector_or_charger(self) -> int:
-        """The named connector, else 0: the charge point as a whole."""
-        return CHARGE_POINT_CONNECTOR if self.connector_id is None else self.connector_id
-
-    async def execute(
-        self, command: c.Command, *, refusal_is_result: bool = False
-    ) -> c.CommandResult:
-        """Send the command to this charge point."""
-        return await async_execute(
-            self.central, self.charge_point.id, command, refusal_is_result=refusal_is_result
-        )
-
-
-def _target(call: ServiceCall) -> Target:
-    """Resolve the device (and connector) an action names; ServiceValidationError if wrong."""
-    entry, charge_point_id, device_connector = device_filter(call.hass, call.data[ATTR_DEVICE_ID])
-    charge_point = entry.runtime_data.charge_points[charge_point_id]
-    given: int | None = call.data.get(ATTR_CONNECTOR_ID)
-    if device_connector is not None and given is not None and given != device_connector:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="connector_mismatch",
-            translation_placeholders={
-                "device_connector": str(device_connector),
-                "connector_id": str(given),
-            },
-        )
-    connector_id = device_connector if device_connector is not None else given
-    known = charge_point.connector_ids
-    # A charger that has not reported its connectors yet gets the benefit of the doubt.
-    if connector_id not in (None, CHARGE_POINT_CONNECTOR) and known and connector_id not in known:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_connector",
-            translation_placeholders={
-                "charge_point": charge_point_id,
-                "connector_id": str(connector_id),
-            },
-        )
-    return Target(entry.runtime_data, charge_point, connector_id)
 
 
 def _plain(value: Any) -> Any:
@@ -141,7 +47,7 @@ def _aware(value: Any) -> Any:
 
 
 async def _start_charging(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     connector_id = target.one_connector()
     if connector_id is not None:
         running = target.charge_point.connector(connector_id).transaction
@@ -164,7 +70,7 @@ async def _start_charging(call: ServiceCall) -> ServiceResponse:
 
 
 async def _stop_charging(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     if target.connector_id is not None:
         candidates = [target.connector_id]
     else:  # the charge point: whichever connector is charging, if only one is
@@ -187,18 +93,18 @@ async def _stop_charging(call: ServiceCall) -> ServiceResponse:
 
 
 async def _reset(call: ServiceCall) -> ServiceResponse:
-    await _target(call).execute(c.Reset(c.ResetKind(call.data["kind"])))
+    await target_of(call).execute(c.Reset(c.ResetKind(call.data["kind"])))
     return None
 
 
 async def _unlock(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     await target.execute(c.UnlockConnector(target.required_connector()))
     return None
 
 
 async def _set_availability(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     command = c.SetAvailability(target.connector_or_charger(), call.data["available"])
     result = await target.execute(command)
     return {"status": result.status}
@@ -206,7 +112,7 @@ async def _set_availability(call: ServiceCall) -> ServiceResponse:
 
 async def _get_configuration(call: ServiceCall) -> ServiceResponse:
     keys = tuple(call.data.get("keys", ()))
-    result = await _target(call).execute(c.GetConfiguration(keys))
+    result = await target_of(call).execute(c.GetConfiguration(keys))
     return {
         "configuration": _plain(result.data.get("configuration_key", [])),
         "unknown_keys": list(result.data.get("unknown_key", [])),
@@ -215,7 +121,7 @@ async def _get_configuration(call: ServiceCall) -> ServiceResponse:
 
 async def _set_configuration(call: ServiceCall) -> ServiceResponse:
     command = c.SetConfiguration(call.data["key"], call.data["value"])
-    result = await _target(call).execute(command)
+    result = await target_of(call).execute(command)
     return {
         "status": result.status,
         "reboot_required": result.status == c.Status.REBOOT_REQUIRED,
@@ -223,13 +129,13 @@ async def _set_configuration(call: ServiceCall) -> ServiceResponse:
 
 
 async def _trigger_message(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     await target.execute(c.TriggerMessage(call.data["message"], target.connector_id))
     return None
 
 
 async def _set_current_limit(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     # A single-connector charger's device is its connector (the number's own limit);
     # a multi-connector charger's device without a connector is the whole charger.
     connector_id = target.connector_or_charger()
@@ -242,7 +148,7 @@ async def _set_current_limit(call: ServiceCall) -> ServiceResponse:
 
 
 async def _set_charging_profile(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     connector_id = target.connector_or_charger()
     profile = parse_profile(call.data["profile"], connector_id)
     await target.execute(c.SetChargingProfile(connector_id, profile))
@@ -250,7 +156,7 @@ async def _set_charging_profile(call: ServiceCall) -> ServiceResponse:
 
 
 async def _clear_charging_profile(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     purpose = call.data.get("purpose")
     command = c.ClearChargingProfile(
         profile_id=call.data.get("profile_id"),
@@ -263,7 +169,7 @@ async def _clear_charging_profile(call: ServiceCall) -> ServiceResponse:
 
 
 async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
-    target = _target(call)
+    target = target_of(call)
     unit = call.data.get("unit")
     command = c.GetCompositeSchedule(
         target.connector_or_charger(), call.data["duration"], c.RateUnit(unit) if unit else None
@@ -277,7 +183,7 @@ async def _data_transfer(call: ServiceCall) -> ServiceResponse:
         call.data["vendor_id"], call.data.get("message_id"), call.data.get("data")
     )
     # What a vendor's status means is for the caller to judge: returned, not raised.
-    result = await _target(call).execute(command, refusal_is_result=True)
+    result = await target_of(call).execute(command, refusal_is_result=True)
     return {"status": result.status, "data": _plain(result.data.get("data"))}
 
 
@@ -289,7 +195,7 @@ async def _get_diagnostics(call: ServiceCall) -> ServiceResponse:
         retries=call.data.get("retries"),
         retry_interval_s=call.data.get("retry_interval"),
     )
-    result = await _target(call).execute(command)
+    result = await target_of(call).execute(command)
     return {"file_name": result.data.get("file_name")}
 
 
@@ -300,7 +206,7 @@ async def _update_firmware(call: ServiceCall) -> ServiceResponse:
         retries=call.data.get("retries"),
         retry_interval_s=call.data.get("retry_interval"),
     )
-    await _target(call).execute(command)
+    await target_of(call).execute(command)
     return None
 
 
@@ -323,7 +229,7 @@ class ReservationIds:
 
 def _reserve(ids: ReservationIds) -> Handler:
     async def reserve(call: ServiceCall) -> ServiceResponse:
-        target = _target(call)
+        target = target_of(call)
         command = c.ReserveNow(
             connector_id=target.connector_or_charger(),
             expiry=_aware(call.data["expiry"]),
@@ -337,7 +243,7 @@ def _reserve(ids: ReservationIds) -> Handler:
 
 
 async def _cancel_reservation(call: ServiceCall) -> ServiceResponse:
-    await _target(call).execute(c.CancelReservation(call.data["reservation_id"]))
+    await target_of(call).execute(c.CancelReservation(call.data["reservation_id"]))
     return None
 
 
@@ -347,7 +253,7 @@ _RETRIES = {
     probatio.Optional("retries"): probatio.All(
         probatio.Coerce(int), probatio.Range(min=0, max=100)
     ),
-    probatio.Optional("retry_interval"): _SECONDS,
+    probatio.Optional("retry_interval"): SECONDS_FIELD,
 }
 
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
@@ -359,32 +265,35 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "start_charging",
             _start_charging,
-            _schema(
-                {probatio.Optional("id_tag"): _ID_TAG, probatio.Optional("current_limit"): _AMPS}
+            action_schema(
+                {
+                    probatio.Optional("id_tag"): ID_TAG_FIELD,
+                    probatio.Optional("current_limit"): AMPS_FIELD,
+                }
             ),
             none,
         ),
-        ("stop_charging", _stop_charging, _schema(), none),
+        ("stop_charging", _stop_charging, action_schema(), none),
         (
             "reset",
             _reset,
-            _schema(
+            action_schema(
                 {probatio.Optional("kind", default="soft"): probatio.In(["soft", "hard"])},
                 connector=False,
             ),
             none,
         ),
-        ("unlock", _unlock, _schema(), none),
+        ("unlock", _unlock, action_schema(), none),
         (
             "set_availability",
             _set_availability,
-            _schema({probatio.Required("available"): cv.boolean}),
+            action_schema({probatio.Required("available"): cv.boolean}),
             optional,
         ),
         (
             "get_configuration",
             _get_configuration,
-            _schema(
+            action_schema(
                 {
                     probatio.Optional("keys"): probatio.All(
                         cv.ensure_list, [probatio.All(cv.string, probatio.Length(max=50))]
@@ -397,7 +306,7 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "set_configuration",
             _set_configuration,
-            _schema(
+            action_schema(
                 {
                     probatio.Required("key"): probatio.All(
                         cv.string, probatio.Length(min=1, max=50)
@@ -411,29 +320,29 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "trigger_message",
             _trigger_message,
-            _schema({probatio.Required("message"): probatio.In(TRIGGERABLE_MESSAGES)}),
+            action_schema({probatio.Required("message"): probatio.In(TRIGGERABLE_MESSAGES)}),
             none,
         ),
         (
             "set_current_limit",
             _set_current_limit,
-            _schema({probatio.Required("current_limit"): _AMPS}),
+            action_schema({probatio.Required("current_limit"): AMPS_FIELD}),
             none,
         ),
         (
             "set_charging_profile",
             _set_charging_profile,
-            _schema({probatio.Required("profile"): dict}),
+            action_schema({probatio.Required("profile"): dict}),
             none,
         ),
         (
             "clear_charging_profile",
             _clear_charging_profile,
-            _schema(
+            action_schema(
                 {
-                    probatio.Optional("profile_id"): _SECONDS,
+                    probatio.Optional("profile_id"): SECONDS_FIELD,
                     probatio.Optional("purpose"): probatio.In(_PURPOSES),
-                    probatio.Optional("stack_level"): _SECONDS,
+                    probatio.Optional("stack_level"): SECONDS_FIELD,
                 }
             ),
             optional,
@@ -441,9 +350,9 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "get_composite_schedule",
             _get_composite_schedule,
-            _schema(
+            action_schema(
                 {
-                    probatio.Required("duration"): _SECONDS,
+                    probatio.Required("duration"): SECONDS_FIELD,
                     probatio.Optional("unit"): probatio.In(_UNITS),
                 }
             ),
@@ -452,7 +361,7 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "data_transfer",
             _data_transfer,
-            _schema(
+            action_schema(
                 {
                     probatio.Required("vendor_id"): probatio.All(
                         cv.string, probatio.Length(min=1, max=255)
@@ -469,9 +378,9 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "get_diagnostics",
             _get_diagnostics,
-            _schema(
+            action_schema(
                 {
-                    probatio.Required("location"): _URL,
+                    probatio.Required("location"): URL_FIELD,
                     probatio.Optional("start"): cv.datetime,
                     probatio.Optional("stop"): cv.datetime,
                     **_RETRIES,
@@ -483,9 +392,9 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "update_firmware",
             _update_firmware,
-            _schema(
+            action_schema(
                 {
-                    probatio.Required("location"): _URL,
+                    probatio.Required("location"): URL_FIELD,
                     probatio.Optional("retrieve_at"): cv.datetime,
                     **_RETRIES,
                 },
@@ -496,15 +405,20 @@ def _actions(ids: ReservationIds) -> list[tuple[str, Handler, probatio.Schema, S
         (
             "reserve",
             _reserve(ids),
-            _schema(
-                {probatio.Required("id_tag"): _ID_TAG, probatio.Required("expiry"): cv.datetime}
+            action_schema(
+                {
+                    probatio.Required("id_tag"): ID_TAG_FIELD,
+                    probatio.Required("expiry"): cv.datetime,
+                }
             ),
             optional,
         ),
         (
             "cancel_reservation",
             _cancel_reservation,
-            _schema({probatio.Required("reservation_id"): probatio.Coerce(int)}, connector=False),
+            action_schema(
+                {probatio.Required("reservation_id"): probatio.Coerce(int)}, connector=False
+            ),
             none,
         ),
     ]
