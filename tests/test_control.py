@@ -242,6 +242,8 @@ async def test_charger_reports_become_events_and_sensors(
         )
         await hass.async_block_till_done()
         assert state(hass, "sensor.cp1_firmware_update") == "downloading"
+        last = er.async_get(hass).async_get("sensor.cp1_last_data_transfer")
+        assert last is not None and last.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     assert reply.status == "UnknownVendorId"
     assert [event.data["status"] for event in firmware] == ["Downloading"]
     assert [event.data["status"] for event in diagnostics] == ["Uploaded"]

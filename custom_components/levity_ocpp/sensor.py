@@ -106,6 +106,14 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
         value_fn=lambda cp, _: _enum_state(cp.firmware_status, FIRMWARE_STATUS_OPTIONS),
     ),
     LevitySensorDescription(
+        key="last_data_transfer",
+        translation_key="last_data_transfer",
+        scope=Scope.CHARGE_POINT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda cp, _: cp.last_data_transfer,
+    ),
+    LevitySensorDescription(
         key="diagnostics_status",
         translation_key="diagnostics_status",
         scope=Scope.CHARGE_POINT,

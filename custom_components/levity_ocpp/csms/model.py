@@ -156,6 +156,8 @@ class ChargePoint:
     # The latest FirmwareStatusNotification / DiagnosticsStatusNotification.
     firmware_status: str | None = None
     diagnostics_status: str | None = None
+    # The latest DataTransfer from the charger: "vendor id" or "vendor id/message id".
+    last_data_transfer: str | None = None
     configuration: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown_configuration_keys: list[str] = field(default_factory=list)
     frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=FRAME_LOG_SIZE))

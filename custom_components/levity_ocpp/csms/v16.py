@@ -330,6 +330,8 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
     ) -> call_result.DataTransfer:
         """Tell HA (an event) and the charger that no vendor extension is known here."""
+        self.model.last_data_transfer = f"{vendor_id}/{message_id}" if message_id else vendor_id
+        self.model.notify()
         self._hooks.charger_reported(
             self.model,
             "data_transfer",
