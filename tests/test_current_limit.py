@@ -386,3 +386,30 @@ async def test_highest_limit_and_stepped_currents(
         limit = profiles(cp)[-1]["cs_charging_profiles"]["charging_schedule"]
         assert limit["charging_schedule_period"][0]["limit"] == 10.0
         assert state(hass, LIMIT) == "10.0"
+
+
+async def test_a_charger_wide_maximum_is_one_limit(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    from homeassistant.helpers import entity_registry as er
+
+    registry = er.async_get(hass)
+
+    def limit_of(connector_id: int) -> str:
+        unique_id = f"{setup_integration.entry_id}_CP1_{connector_id}_current_limit"
+        entity_id = registry.async_get_entity_id("number", "levity_ocpp", unique_id)
+        assert entity_id is not None
+        return entity_id
+
+    async with connect("/CP1", charge_point_class=SmartCharger) as cp:
+        await boot(hass, cp)
+        await cp.status(1)
+        await cp.status(2)
+        await hass.async_block_till_done()
+        await choose(hass, PROFILE, "charger_max")
+        await hass.services.async_call(
+            "number", "set_value", {"entity_id": limit_of(2), "value": 12}, blocking=True
+        )
+        assert profiles(cp)[-1]["connector_id"] == 0
+        # Both connectors show the one limit the whole charger now has.
+        assert [state(hass, limit_of(n)) for n in (1, 2)] == ["12.0", "12.0"]

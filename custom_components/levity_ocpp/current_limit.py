@@ -19,7 +19,7 @@ from .csms.limits import (
     limit_command,
     takes_amperes,
 )
-from .csms.model import ChargePoint
+from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,11 +83,13 @@ async def async_set_current_limit(
             },
         ) from error
     await async_execute(central, charge_point.id, command)
-    connector = charge_point.connector(connector_id)
+    # A charger-wide maximum is one limit, kept on the charge point (connector 0),
+    # whichever connector's number set it.
+    connector = charge_point.connector(command.connector_id)
     if keep:
         connector.current_limit_a = amps
     connector.applied_limit_a = amps
-    charge_point.notify(connector_id)
+    charge_point.notify_all()
 
 
 async def async_limit_new_transaction(
@@ -152,3 +154,17 @@ async def async_restore_current_limits(central: LevityCentral, charge_point: Cha
                 wanted,
                 connector_id,
             )
+
+
+def kept_limit(charge_point: ChargePoint, connector_id: int) -> float | None:
+    """The limit a connector's number shows: its own, or the charger-wide maximum."""
+    if charge_point.limit_profile == LimitProfile.CHARGER_MAX:
+        return charge_point.connector(CHARGE_POINT_CONNECTOR).current_limit_a
+    return charge_point.connector(connector_id).current_limit_a
+
+
+def applied_limit(charge_point: ChargePoint, connector_id: int) -> float | None:
+    """The limit the charger took for a connector: its own, or the charger-wide maximum."""
+    if charge_point.limit_profile == LimitProfile.CHARGER_MAX:
+        return charge_point.connector(CHARGE_POINT_CONNECTOR).applied_limit_a
+    return charge_point.connector(connector_id).applied_limit_a

@@ -17,7 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import LevityConfigEntry
 from .csms.model import ChargePoint, Connector
-from .current_limit import async_set_current_limit
+from .current_limit import async_set_current_limit, kept_limit
 from .entity import LevityEntity, LevityEntityDescription, Scope
 from .platform import async_setup_dynamic_entities
 
@@ -58,7 +58,7 @@ NUMBERS: tuple[LevityNumberDescription, ...] = (
         mode=NumberMode.SLIDER,
         exists_fn=lambda cp, _: cp.supports(SMART_CHARGING),
         # The limit the user set and the charger took; kept across restarts.
-        value_fn=lambda _, c: c.current_limit_a,
+        value_fn=lambda cp, c: kept_limit(cp, c.connector_id),
         set_fn=_set_limit,
     ),
     LevityNumberDescription(

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .central import LevityConfigEntry
 from .csms.limits import CurrentSteps, LimitProfile
 from .csms.model import ChargePoint, Connector
-from .current_limit import async_set_current_limit
+from .current_limit import async_set_current_limit, kept_limit
 from .entity import LevityEntity, LevityEntityDescription, Scope
 from .platform import async_setup_dynamic_entities
 
@@ -44,7 +44,7 @@ async def _select_phases(select: LevitySelect, option: str) -> None:
     """Send the limit again with numberPhases; kept only once the charger took it."""
     connector = select.connector
     previous = connector.number_phases
-    wanted = connector.current_limit_a
+    wanted = kept_limit(select.charge_point, select.connector_id)
     connector.number_phases = int(option)
     try:
         await async_set_current_limit(

@@ -28,6 +28,7 @@ from ocpp.v16.enums import (
 
 from .central import LevityConfigEntry
 from .csms.model import Connector
+from .current_limit import applied_limit
 from .entity import LevityEntity, Scope
 from .meter_sensors import meter_sensors
 from .platform import async_setup_dynamic_entities
@@ -93,7 +94,7 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda cp, _: cp.supports("SmartCharging"),
         # What the charger took or reported back (composite schedule), not what was asked.
-        value_fn=lambda _, c: c.applied_limit_a,
+        value_fn=lambda cp, c: applied_limit(cp, c.connector_id),
     ),
     LevitySensorDescription(
         key="firmware_status",
