@@ -8,12 +8,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .central import (
-    LevityCentral,
-    LevityConfigEntry,
-    charge_point_identifier,
-    connector_identifier,
-)
+from .central import LevityCentral, LevityConfigEntry
 from .clock import async_track_time_bound_values
 from .const import (
     CONF_AUTO_START_DELAY,
@@ -125,16 +120,11 @@ async def async_remove_config_entry_device(
     goes with its charge point, not on its own.
     """
     central = entry.runtime_data
-    for charge_point in list(central.charge_points.values()):
-        if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
-            if charge_point.connected:
-                return False
-            await central.central_system.remove(charge_point.id)
-            central.store.schedule_save()
-            return True
-        if any(
-            connector_identifier(entry.entry_id, charge_point.id, cid) in device.identifiers
-            for cid in charge_point.connector_ids
-        ):
-            return False
+    if (target := central.device_target(device)) is None:
+        return True  # no charge point of ours: nothing to forget
+    charge_point, connector_id = target
+    if connector_id is not None or charge_point.connected:
+        return False
+    await central.central_system.remove(charge_point.id)
+    central.store.schedule_save()
     return True

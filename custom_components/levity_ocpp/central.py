@@ -97,6 +97,21 @@ class LevityCentral(CentralSystemHooks):
                 self._ensure_connector_device(charge_point, connector_id)
                 charge_point.add_listener(connector_id, self.store.schedule_save)
 
+    def device_target(
+        self, device: dr.DeviceEntry | dr.ChildDeviceEntry
+    ) -> tuple[ChargePoint, int | None] | None:
+        """The charge point a device stands for, with the connector for a connector device."""
+        for charge_point in self.charge_points.values():
+            if charge_point_identifier(self.entry.entry_id, charge_point.id) in device.identifiers:
+                return charge_point, None
+            for connector_id in charge_point.connector_ids:
+                identifier = connector_identifier(
+                    self.entry.entry_id, charge_point.id, connector_id
+                )
+                if identifier in device.identifiers:
+                    return charge_point, connector_id
+        return None
+
     def device_info(
         self, charge_point: ChargePoint, connector_id: int = CHARGE_POINT_CONNECTOR
     ) -> DeviceInfo | ChildDeviceInfo:

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 
-from .central import LevityConfigEntry, charge_point_identifier, connector_identifier
+from .central import LevityConfigEntry
 from .const import DOMAIN
 
 
@@ -25,13 +25,9 @@ def device_filter(hass: HomeAssistant, device_id: str) -> tuple[LevityConfigEntr
     device = dr.async_get(hass).async_get(device_id)
     if device is not None:
         for entry in loaded_entries(hass):
-            for charge_point in entry.runtime_data.charge_points.values():
-                if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
-                    return entry, charge_point.id, None
-                for cid in charge_point.connector_ids:
-                    identifier = connector_identifier(entry.entry_id, charge_point.id, cid)
-                    if identifier in device.identifiers:
-                        return entry, charge_point.id, cid
+            if (target := entry.runtime_data.device_target(device)) is not None:
+                charge_point, connector_id = target
+                return entry, charge_point.id, connector_id
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="unknown_device",

@@ -17,7 +17,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .central import LevityConfigEntry, charge_point_identifier, connector_identifier
+from .central import LevityConfigEntry
 from .csms.model import ChargePoint
 from .csms.paths import redact_query
 from .store import charge_point_to_dict
@@ -179,14 +179,10 @@ async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: LevityConfigEntry, device: dr.DeviceEntry
 ) -> dict[str, Any]:
     """Diagnostics of the charge point behind a device."""
-    central = entry.runtime_data
-    for charge_point in central.charge_points.values():
-        if charge_point_identifier(entry.entry_id, charge_point.id) in device.identifiers:
-            return charge_point_diagnostics(charge_point)
-        # A connector's device: its charger's diagnostics, saying which connector.
-        for connector_id in charge_point.connector_ids:
-            if connector_identifier(entry.entry_id, charge_point.id, connector_id) in (
-                device.identifiers
-            ):
-                return {"connector_id": connector_id, **charge_point_diagnostics(charge_point)}
-    return {"error": "this device is not a known charge point"}
+    if (target := entry.runtime_data.device_target(device)) is None:
+        return {"error": "this device is not a known charge point"}
+    charge_point, connector_id = target
+    if connector_id is None:
+        return charge_point_diagnostics(charge_point)
+    # A connector's device: its charger's diagnostics, saying which connector.
+    return {"connector_id": connector_id, **charge_point_diagnostics(charge_point)}

@@ -44,9 +44,8 @@ INTERVAL_KEYS = ("MeterValueSampleInterval", "ClockAlignedDataInterval")
 def stale_after(charge_point: ChargePoint) -> timedelta:
     """How long a reading of this charger describes the present."""
     for key in INTERVAL_KEYS:
-        value = charge_point.configuration.get(key, {}).get("value")
         try:
-            seconds = int(str(value).strip())
+            seconds = int((charge_point.configured(key) or "").strip())
         except ValueError:
             continue
         if seconds > 0:
