@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import Callable
 import contextlib
 import logging
+from typing import Any
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -88,3 +90,13 @@ async def async_wait_until(
             if condition():
                 return
             await asyncio.sleep(0.01)
+
+
+async def open_options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> Any:
+    """Open the options and pick one group of settings from the menu."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert step in result["menu_options"]
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )

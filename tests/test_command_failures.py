@@ -17,7 +17,7 @@ from custom_components.levity_ocpp.const import CONF_COMMAND_TIMEOUT, DEFAULT_CO
 from .client import connect_charge_point
 from .command_helpers import ScheduledChargePoint, act, commanded, device_id
 from .commanded import CommandedChargePoint
-from .conftest import Connect, listening_port
+from .conftest import Connect, listening_port, open_options_step
 
 
 async def test_offline_rejected_and_call_error_are_told_apart(
@@ -220,7 +220,7 @@ async def test_command_timeout_is_an_option(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     entry = setup_integration
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_step(hass, entry, "general")
     defaults = result["data_schema"]({})
     assert defaults[CONF_COMMAND_TIMEOUT] == DEFAULT_COMMAND_TIMEOUT
     result = await hass.config_entries.options.async_configure(

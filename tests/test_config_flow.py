@@ -24,7 +24,7 @@ from custom_components.levity_ocpp.const import (
 )
 
 from .client import ConfiguredChargePoint, connect_charge_point
-from .conftest import listening_port
+from .conftest import listening_port, open_options_step
 
 LOCALHOST = "127.0.0.1"
 TEST_NET = "192.0.2.1"  # TEST-NET-1: never an address of this machine
@@ -313,9 +313,9 @@ async def test_options_flow_reloads_with_new_heartbeat_interval(
     async with connect_charge_point(port, "/CP1", charge_point_class=ConfiguredChargePoint) as cp:
         assert (await cp.boot()).interval == 60
 
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_step(hass, entry, "general")
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "general"
     defaults = result["data_schema"]({})
     assert defaults[CONF_HEARTBEAT_INTERVAL] == 60
 
@@ -347,7 +347,7 @@ async def test_options_flow_default_when_unset(
 ) -> None:
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: 9000})
     entry.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_step(hass, entry, "general")
     assert result["data_schema"]({})[CONF_HEARTBEAT_INTERVAL] == DEFAULT_HEARTBEAT_INTERVAL
 
 
@@ -356,7 +356,7 @@ async def test_options_flow_sets_the_id_tag_and_auto_start_delay(
 ) -> None:
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: LOCALHOST, CONF_PORT: 9000})
     entry.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options_step(hass, entry, "general")
     defaults = result["data_schema"]({})
     assert (defaults["id_tag"], defaults["auto_start_delay"]) == ("HomeAssistant", 1.0)
     # An id tag OCPP 1.6 cannot carry is refused in the form, then corrected.

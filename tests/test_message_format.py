@@ -23,8 +23,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.levity_ocpp import sensor
-from custom_components.levity_ocpp.const import DOMAIN
+from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT
 
+from .conftest import open_options_step
 from .test_translations import leaves
 
 INTEGRATION = Path(sensor.__file__).parent
@@ -168,12 +169,23 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
         ),
         ("config", "reconfigure"): await entry.start_reconfigure_flow(hass),
         ("options", "init"): await hass.config_entries.options.async_init(entry.entry_id),
+        ("options", "general"): await open_options_step(hass, entry, "general"),
+        ("charge_point", "user"): await hass.config_entries.subentries.async_init(
+            (entry.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
+        ),
     }
     steps = {(kind, step) for kind in ("config", "options") for step in STRINGS[kind]["step"]}
+    steps |= {
+        (kind, step)
+        for kind, flow in STRINGS["config_subentries"].items()
+        for step in flow["step"]
+        if step != "reconfigure"  # below: it needs a subentry to change
+    }
     assert steps == set(forms), "a step without a test of its placeholders"
     for (kind, step), result in forms.items():
         provided = set(result.get("description_placeholders") or {})
-        assert used(STRINGS[kind]["step"][step]) <= provided, (kind, step)
+        strings = STRINGS["config_subentries"][kind] if kind == "charge_point" else STRINGS[kind]
+        assert used(strings["step"][step]) <= provided, (kind, step)
     # Errors and aborts are shown without placeholders of their own.
     assert used(STRINGS["config"]["error"]) == set()
     assert used(STRINGS["config"]["abort"]) == set()

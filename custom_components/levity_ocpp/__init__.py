@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 
 from .central import LevityCentral, LevityConfigEntry
+from .charge_point_settings import settings_from_entry
 from .clock import async_track_time_bound_values
 from .const import (
+    CONF_ADMISSION_POLICY,
     CONF_AUTO_START_DELAY,
     CONF_COMMAND_TIMEOUT,
     CONF_HEARTBEAT_INTERVAL,
@@ -24,6 +28,7 @@ from .const import (
     DOMAIN,
 )
 from .csms.server import CentralSystem
+from .csms.settings import AdmissionPolicy
 from .refusals import async_forget, async_refusals
 from .services import async_setup_services
 from .store import ChargePointStore, SessionStore
@@ -65,6 +70,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         auto_start_delay=entry.options.get(CONF_AUTO_START_DELAY, DEFAULT_AUTO_START_DELAY),
         id_tag=entry.options.get(CONF_ID_TAG, DEFAULT_ID_TAG),
         response_timeout=entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
+        policy=AdmissionPolicy(entry.options.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE)),
+        settings=settings_from_entry(entry),
     )
     store.bind(central.charge_points.values)
     central.async_register_known()
@@ -92,6 +99,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop_on_shutdown))
     entry.async_on_unload(async_track_time_bound_values(hass, central))
+
+    @callback
+    def _entry_changed(change: ConfigEntryChange, changed: LevityConfigEntry) -> None:
+        # Charge point subentries take effect live: no reload, no charger disconnected.
+        # (A dispatcher signal, not an update listener: options reload the entry.)
+        if changed is entry and change is ConfigEntryChange.UPDATED:
+            central.central_system.settings = settings_from_entry(entry)
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

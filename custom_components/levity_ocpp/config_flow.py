@@ -7,8 +7,10 @@ import socket
 from typing import Any
 
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -17,6 +19,7 @@ from homeassistant.helpers import selector
 import probatio
 
 from .central import LevityConfigEntry
+from .charge_point_flow import ChargePointSubentryFlow
 from .const import (
     CONF_AUTO_START_DELAY,
     CONF_COMMAND_TIMEOUT,
@@ -35,6 +38,7 @@ from .const import (
     MAX_HEARTBEAT_INTERVAL,
     MIN_COMMAND_TIMEOUT,
     MIN_HEARTBEAT_INTERVAL,
+    SUBENTRY_CHARGE_POINT,
 )
 
 HEARTBEAT_SELECTOR = selector.NumberSelector(
@@ -137,6 +141,14 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
         """Options are applied by reloading the entry."""
         return LevityOptionsFlow()
 
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Charge points (approved, with their settings) are subentries of the central system."""
+        return {SUBENTRY_CHARGE_POINT: ChargePointSubentryFlow}
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask where to listen and how often chargers should send a heartbeat."""
         errors: dict[str, str] = {}
@@ -191,6 +203,12 @@ class LevityOptionsFlow(OptionsFlowWithReload):
     """Settings that take effect when the central system restarts."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Each group of settings is a step of its own."""
+        return self.async_show_menu(step_id="init", menu_options=["general"])
+
+    async def async_step_general(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Change the heartbeat interval, meter-jump limit, command timeout and auto start."""
         errors: dict[str, str] = {}
         if user_input is not None and not 1 <= len(user_input[CONF_ID_TAG].strip()) <= 20:
@@ -208,7 +226,7 @@ class LevityOptionsFlow(OptionsFlowWithReload):
             )
         options = self.config_entry.options
         return self.async_show_form(
-            step_id="init",
+            step_id="general",
             data_schema=probatio.Schema(
                 {
                     **_heartbeat_schema(

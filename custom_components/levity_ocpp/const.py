@@ -26,3 +26,17 @@ CONF_COMMAND_TIMEOUT: Final = "command_timeout"
 DEFAULT_COMMAND_TIMEOUT: Final = 30  # seconds a charger has to answer a command
 MIN_COMMAND_TIMEOUT: Final = 1
 MAX_COMMAND_TIMEOUT: Final = 300
+
+# Who may connect: a policy per central system (entry options).
+CONF_ADMISSION_POLICY: Final = "admission_policy"
+
+# One config subentry per approved charge point; its data holds these keys
+# (csms/settings.py ChargePointSettings is what the central system reads).
+SUBENTRY_CHARGE_POINT: Final = "charge_point"
+CONF_CHARGE_POINT_ID: Final = "charge_point_id"
+CONF_PASSWORD: Final = "password"
+CONF_AUTHORIZATION: Final = "authorization"
+CONF_VALIDATE_SCHEMA: Final = "validate_schema"
+CONF_WEBSOCKET_PING: Final = "websocket_ping"
+CONF_SUBPROTOCOL_OPTIONAL: Final = "subprotocol_optional"
+CONF_OCPP_VERSION: Final = "ocpp_version"

@@ -52,13 +52,18 @@ def charge_point_id_from_path(path: str) -> str:
             f"{charge_point_id!r} is a generic path word: "
             "the URL must end with the charge point's id (e.g. /ocpp/CP1)"
         )
+    validate_charge_point_id(charge_point_id)
+    return charge_point_id
+
+
+def validate_charge_point_id(charge_point_id: str) -> None:
+    """Raise InvalidChargePointId unless this can be a charge point's id."""
     if len(charge_point_id) > MAX_ID_LENGTH:
         raise InvalidChargePointId(f"the id is longer than {MAX_ID_LENGTH} characters")
     if not charge_point_id.strip():
         raise InvalidChargePointId("the id is empty")
     if any(unicodedata.category(char).startswith("C") for char in charge_point_id):
         raise InvalidChargePointId("the id contains control characters")
-    return charge_point_id
 
 
 def redact_query(path: str) -> str:

@@ -20,6 +20,7 @@ from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
+from .settings import AdmissionPolicy, ChargePointSettings
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
 
@@ -35,6 +36,9 @@ MAX_WARNED_REFUSALS = 32
 # OCPP-J 1.6 section 3.1.2: a charger offering no version we speak gets a
 # completed handshake without Sec-WebSocket-Protocol, then an immediate close.
 UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE = 1002  # protocol error (RFC 6455 7.4.1)
+
+
+DEFAULT_SETTINGS = ChargePointSettings()
 
 
 def offered_subprotocols(headers: Headers) -> list[str]:
@@ -75,6 +79,8 @@ class CentralSystem:
         auto_start_delay: float = DEFAULT_DELAY_S,
         id_tag: str = DEFAULT_ID_TAG,
         boot_wait: float = BOOT_WAIT_S,
+        policy: AdmissionPolicy = AdmissionPolicy.ACCEPT,
+        settings: dict[str, ChargePointSettings] | None = None,
     ) -> None:
         """Prepare a central system; `charge_points` and `transactions` are from before."""
         self.host = host
@@ -82,6 +88,10 @@ class CentralSystem:
         self.heartbeat_interval = heartbeat_interval
         self.response_timeout = response_timeout
         self.boot_wait = boot_wait
+        self.policy = policy
+        # The user's settings per approved charge point id; replaced as a whole by
+        # the layer above whenever one changes (see `settings_for`).
+        self.settings: dict[str, ChargePointSettings] = settings or {}
         self.auto_start = AutoStart(self.execute, auto_start_delay, id_tag)
         self.hooks = hooks or CentralSystemHooks()
         self.charge_points: dict[str, ChargePoint] = {cp.id: cp for cp in charge_points}
@@ -101,6 +111,10 @@ class CentralSystem:
             return None
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    def settings_for(self, charge_point_id: str) -> ChargePointSettings:
+        """The settings of a charge point; the defaults for one without any."""
+        return self.settings.get(charge_point_id) or DEFAULT_SETTINGS
 
     def handler(self, charge_point_id: str) -> ChargePointV16 | None:
         """Return the live protocol handler of a connected charge point."""
