@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 import json
+from ssl import SSLContext
 from typing import Any
 
 from ocpp.routing import after, on
@@ -63,11 +64,20 @@ async def connect_charge_point(
     start: bool = True,
     answer_configuration: bool = True,
     charge_point_class: type[TestChargePoint] | None = None,
+    ssl: SSLContext | None = None,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[TestChargePoint]:
-    """Open a WebSocket as a charge point; `start` runs the library's reader loop."""
+    """Open a WebSocket as a charge point; `start` runs the library's reader loop.
+
+    With `ssl` over wss; `headers` are sent with the handshake (Authorization).
+    """
     offered = ["ocpp1.6"] if subprotocols is None else subprotocols
     async with connect(
-        f"ws://127.0.0.1:{port}{path}", subprotocols=offered or None, open_timeout=5
+        f"{'wss' if ssl else 'ws'}://127.0.0.1:{port}{path}",
+        subprotocols=offered or None,
+        open_timeout=5,
+        ssl=ssl,
+        additional_headers=headers,
     ) as websocket:
         cls = charge_point_class or TestChargePoint
         charge_point = cls(path.rstrip("/").rsplit("/", 1)[-1], websocket, 5)

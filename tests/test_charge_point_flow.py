@@ -33,7 +33,13 @@ async def test_add_and_change_a_charge_point(
     )
     assert result["errors"] == {"charge_point_id": "invalid_charge_point_id"}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"charge_point_id": " CP7 ", "password": "s3cret-s3cret", **SETTINGS}
+        result["flow_id"],
+        {
+            "charge_point_id": " CP7 ",
+            "password_action": "enter",
+            "password": "s3cret-s3cret-s3cret",
+            **SETTINGS,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "CP7"
@@ -42,7 +48,7 @@ async def test_add_and_change_a_charge_point(
     assert entry.state is ConfigEntryState.LOADED
     central_system = entry.runtime_data.central_system
     assert central_system.settings_for("CP7") == ChargePointSettings(
-        password="s3cret-s3cret",
+        password="s3cret-s3cret-s3cret",
         authorization=AuthorizationMode.KNOWN_TAGS,
         validate_schema=False,
         websocket_ping=False,
@@ -55,7 +61,7 @@ async def test_add_and_change_a_charge_point(
         (entry.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"charge_point_id": "CP7", **SETTINGS}
+        result["flow_id"], {"charge_point_id": "CP7", "password_action": "none", **SETTINGS}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -67,13 +73,29 @@ async def test_add_and_change_a_charge_point(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["description_placeholders"] == {"charge_point_id": "CP7"}
+    # The password is never shown in the form.
+    assert "suggested_value" not in str(result["data_schema"].schema)
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**SETTINGS, "authorization": "any_tag"}
+        result["flow_id"], {**SETTINGS, "password_action": "keep", "authorization": "any_tag"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    # No password given in the form: none kept.
+    # The password is kept unless the user asks otherwise.
     assert central_system.settings_for("CP7") == ChargePointSettings(
-        validate_schema=False, websocket_ping=False, subprotocol_optional=True
+        password="s3cret-s3cret-s3cret",
+        validate_schema=False,
+        websocket_ping=False,
+        subprotocol_optional=True,
     )
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHARGE_POINT),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**SETTINGS, "password_action": "none"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert central_system.settings_for("CP7").password is None

@@ -11,6 +11,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 
 from .central import LevityCentral, LevityConfigEntry
+from .certificates import async_forget as async_forget_certificate, async_load_tls
 from .charge_point_settings import settings_from_entry
 from .clock import async_track_time_bound_values
 from .const import (
@@ -30,6 +31,7 @@ from .const import (
 from .csms.server import CentralSystem
 from .csms.settings import AdmissionPolicy
 from .refusals import async_forget, async_refusals
+from .security_options import minimum_profile, tls_files
 from .services import async_setup_services
 from .store import ChargePointStore, SessionStore
 from .tag_statistics import IdTagStatistics
@@ -59,6 +61,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
     sessions = SessionStore(hass, entry.entry_id)
     await sessions.async_load()
     central = LevityCentral(hass, entry, store, sessions, IdTagStatistics(hass, entry))
+    tls = await async_load_tls(hass, entry, tls_files(entry.options))
     central.central_system = CentralSystem(
         host=entry.data[CONF_HOST],
         port=entry.data[CONF_PORT],
@@ -72,6 +75,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         response_timeout=entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
         policy=AdmissionPolicy(entry.options.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE)),
         settings=settings_from_entry(entry),
+        minimum_profile=minimum_profile(entry.options),
+        ssl_context=tls.context if tls else None,
     )
     store.bind(central.charge_points.values)
     central.async_register_known()
@@ -88,6 +93,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
             },
         ) from error
     entry.runtime_data = central
+    if tls is not None:
+        tls.async_start()
     refusals = async_refusals(hass, entry.entry_id)
     refusals.resume()
     entry.async_on_unload(refusals.pause)
@@ -127,6 +134,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> N
     await ChargePointStore(hass, entry.entry_id).async_remove()
     await SessionStore(hass, entry.entry_id).async_remove()
     async_forget(hass, entry.entry_id)
+    async_forget_certificate(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

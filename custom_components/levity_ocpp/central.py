@@ -13,6 +13,7 @@ from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 
 from .amendments import SessionAmendments
 from .const import DOMAIN
+from .credentials import async_forget_previous_password
 from .csms.hooks import CentralSystemHooks
 from .csms.limits import LimitProfile
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
@@ -140,6 +141,10 @@ class LevityCentral(CentralSystemHooks):
     def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
         """Show the user which charger URL is wrong: a repair issue."""
         async_refusals(self.hass, self.entry.entry_id).add(path, remote, reason)
+
+    def password_confirmed(self, charge_point_id: str) -> None:
+        """The charger uses its new password: its previous one stops working."""
+        async_forget_previous_password(self.hass, self.entry, charge_point_id)
 
     def charge_point_updated(self, charge_point: ChargePoint) -> None:
         """Refresh the device (vendor, model, firmware...) and save."""

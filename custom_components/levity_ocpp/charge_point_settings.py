@@ -17,6 +17,7 @@ from .const import (
     CONF_CHARGE_POINT_ID,
     CONF_OCPP_VERSION,
     CONF_PASSWORD,
+    CONF_PREVIOUS_PASSWORD,
     CONF_SUBPROTOCOL_OPTIONAL,
     CONF_VALIDATE_SCHEMA,
     CONF_WEBSOCKET_PING,
@@ -31,6 +32,7 @@ def settings_from_data(data: Mapping[str, Any]) -> ChargePointSettings:
     """The settings a subentry's data describes; missing keys take the defaults."""
     return ChargePointSettings(
         password=data.get(CONF_PASSWORD) or None,
+        previous_password=data.get(CONF_PREVIOUS_PASSWORD) or None,
         authorization=AuthorizationMode(data.get(CONF_AUTHORIZATION, DEFAULTS.authorization)),
         validate_schema=bool(data.get(CONF_VALIDATE_SCHEMA, DEFAULTS.validate_schema)),
         websocket_ping=bool(data.get(CONF_WEBSOCKET_PING, DEFAULTS.websocket_ping)),
@@ -46,6 +48,7 @@ def data_from_settings(charge_point_id: str, settings: ChargePointSettings) -> d
     return {
         CONF_CHARGE_POINT_ID: charge_point_id,
         CONF_PASSWORD: settings.password,
+        CONF_PREVIOUS_PASSWORD: settings.previous_password,
         CONF_AUTHORIZATION: settings.authorization.value,
         CONF_VALIDATE_SCHEMA: settings.validate_schema,
         CONF_WEBSOCKET_PING: settings.websocket_ping,

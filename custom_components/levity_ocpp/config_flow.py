@@ -40,6 +40,7 @@ from .const import (
     MIN_HEARTBEAT_INTERVAL,
     SUBENTRY_CHARGE_POINT,
 )
+from .security_options import SECURITY_OPTIONS, async_validate_security, security_schema
 
 HEARTBEAT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(
@@ -204,7 +205,27 @@ class LevityOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Each group of settings is a step of its own."""
-        return self.async_show_menu(step_id="init", menu_options=["general"])
+        return self.async_show_menu(step_id="init", menu_options=["general", "security"])
+
+    async def async_step_security(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the minimum security profile and the files for TLS (wss)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            security, errors = await async_validate_security(self.hass, user_input)
+            if not errors:
+                kept = {
+                    key: value
+                    for key, value in self.config_entry.options.items()
+                    if key not in SECURITY_OPTIONS
+                }
+                return self.async_create_entry(data={**kept, **security})
+        return self.async_show_form(
+            step_id="security",
+            data_schema=security_schema(user_input or self.config_entry.options),
+            errors=errors,
+        )
 
     async def async_step_general(
         self, user_input: dict[str, Any] | None = None

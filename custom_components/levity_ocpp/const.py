@@ -40,3 +40,14 @@ CONF_VALIDATE_SCHEMA: Final = "validate_schema"
 CONF_WEBSOCKET_PING: Final = "websocket_ping"
 CONF_SUBPROTOCOL_OPTIONAL: Final = "subprotocol_optional"
 CONF_OCPP_VERSION: Final = "ocpp_version"
+
+# Security (entry options, "security" step): OCPP security profiles 1-3.
+CONF_SECURITY_PROFILE: Final = "security_profile"  # the minimum a charger must reach
+CONF_CERTFILE: Final = "certfile"
+CONF_KEYFILE: Final = "keyfile"
+CONF_CAFILE: Final = "cafile"
+CONF_ALLOW_OLD_TLS: Final = "allow_old_tls"
+# In a charge point subentry: the password before a rotation the charger accepted.
+CONF_PREVIOUS_PASSWORD: Final = "previous_password"
+# In the charge point form: generate, enter, keep or remove the password.
+CONF_PASSWORD_ACTION: Final = "password_action"

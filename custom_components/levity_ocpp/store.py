@@ -14,6 +14,7 @@ from homeassistant.helpers.storage import Store
 from .const import DOMAIN
 from .csms.meter import SampledValue
 from .csms.model import ChargePoint, Connection, Connector, Reading
+from .csms.security import SECRET_CONFIGURATION_KEY
 from .csms.transactions import Transaction, TransactionBook
 from .delayed_save import DelayedSave
 from .ledger import SessionLedger
@@ -75,7 +76,11 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
         "min_current_a": cp.min_current_a,
         "max_current_a": cp.max_current_a,
         "current_steps": cp.current_steps,
-        "configuration": cp.configuration,
+        # A password a charger reports back (AuthorizationKey is write-only) is not kept.
+        "configuration": {
+            key: {**item, "value": None} if SECRET_CONFIGURATION_KEY.search(key) else item
+            for key, item in cp.configuration.items()
+        },
         "unknown_configuration_keys": cp.unknown_configuration_keys,
         "connections": [
             {
@@ -85,6 +90,7 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
                 "path": c.path,
                 "subprotocol": c.subprotocol,
                 "close_reason": c.close_reason,
+                "security_profile": c.security_profile,
             }
             for c in cp.connections
         ],
@@ -141,6 +147,7 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
                 path=item.get("path", ""),
                 subprotocol=item.get("subprotocol"),
                 close_reason=item.get("close_reason"),
+                security_profile=item.get("security_profile"),
             )
         )
     return cp

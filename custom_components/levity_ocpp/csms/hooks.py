@@ -21,6 +21,9 @@ class CentralSystemHooks:
     def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
         """A connection was refused; `path` has its query hidden, `remote` is host:port."""
 
+    def password_confirmed(self, charge_point_id: str) -> None:
+        """A charge point authenticated with its new password: forget its previous one."""
+
     def charge_point_updated(self, charge_point: ChargePoint) -> None:
         """Identity, configuration or connection history changed (worth persisting)."""
 

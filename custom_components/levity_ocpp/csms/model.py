@@ -53,6 +53,8 @@ class Connection:
     subprotocol: str | None
     disconnected_at: datetime | None = None
     close_reason: str | None = None
+    # The OCPP security profile its handshake authenticated with (0: none).
+    security_profile: int | None = None
 
 
 @dataclass(slots=True, frozen=True)

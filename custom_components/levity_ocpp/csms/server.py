@@ -7,6 +7,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 import logging
+import ssl
+import weakref
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -19,12 +21,24 @@ from .commands import ChargePointOffline, Command, CommandResult, SetConfigurati
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
+from .security import (
+    SECRET_CONFIGURATION_KEY,
+    Admitted,
+    Authenticator,
+    PasswordUsed,
+    SecurityProfile,
+    redact_logger,
+)
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
 from .settings import AdmissionPolicy, ChargePointSettings
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
 
 _LOGGER = logging.getLogger(__name__)
+# Passwords never reach the log: not in a frame the library logs, nor in the
+# request headers websockets logs at DEBUG.
+redact_logger(logging.getLogger(f"{__package__}.rpc"))
+_HANDSHAKE_LOGGER = redact_logger(logging.getLogger("websockets.server.levity_ocpp"))
 
 SUPPORTED_SUBPROTOCOLS = (OCPP16,)
 MAX_FRAME_BYTES = 1 << 20
@@ -81,8 +95,13 @@ class CentralSystem:
         boot_wait: float = BOOT_WAIT_S,
         policy: AdmissionPolicy = AdmissionPolicy.ACCEPT,
         settings: dict[str, ChargePointSettings] | None = None,
+        minimum_profile: SecurityProfile = SecurityProfile.NONE,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        """Prepare a central system; `charge_points` and `transactions` are from before."""
+        """Prepare a central system; `charge_points` and `transactions` are from before.
+
+        With an `ssl_context` the port serves wss (security profiles 2 and 3).
+        """
         self.host = host
         self.port = port
         self.heartbeat_interval = heartbeat_interval
@@ -103,6 +122,17 @@ class CentralSystem:
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.ssl_context = ssl_context
+        self.authenticator = Authenticator(
+            minimum_profile,
+            tls=ssl_context is not None,
+            client_certificates=ssl_context is not None
+            and ssl_context.verify_mode != ssl.CERT_NONE,
+        )
+        # How each handshake authenticated, for its connection record.
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, Admitted] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def bound_port(self) -> int | None:
@@ -130,8 +160,15 @@ class CentralSystem:
             select_subprotocol=select_subprotocol,
             process_request=self._check_request,
             max_size=MAX_FRAME_BYTES,
+            ssl=self.ssl_context,
+            logger=_HANDSHAKE_LOGGER,
         )
-        _LOGGER.info("OCPP central system listening on %s:%s", self.host, self.bound_port)
+        _LOGGER.info(
+            "OCPP central system listening on %s://%s:%s",
+            "wss" if self.ssl_context else "ws",
+            self.host,
+            self.bound_port,
+        )
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
@@ -149,11 +186,57 @@ class CentralSystem:
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Refuse a handshake whose path names no usable charge point id (HTTP 400)."""
         try:
-            charge_point_id_from_path(request.path)
+            charge_point_id = charge_point_id_from_path(request.path)
         except InvalidChargePointId as error:
             self._refused(connection, request.path, f"invalid charge point id: {error}")
             return connection.respond(HTTPStatus.BAD_REQUEST, f"Invalid charge point id: {error}\n")
-        return None
+        return self._authenticate(connection, request, charge_point_id)
+
+    def _authenticate(
+        self, connection: ServerConnection, request: Request, charge_point_id: str
+    ) -> Response | None:
+        """Refuse a handshake that may not be this charge point (HTTP 401, 403 or 429).
+
+        Before anything else happens for the connection: a refused one never
+        replaces the charge point's live connection.
+        """
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        settings = self.settings.get(charge_point_id)
+        remote = connection.remote_address
+        verdict = self.authenticator.authenticate(
+            charge_point_id,
+            settings,
+            authorization=request.headers.get_all("Authorization"),
+            peer_certificate=ssl_object.getpeercert() if ssl_object is not None else None,
+            remote_host=str(remote[0]) if remote else "an unknown address",
+        )
+        if isinstance(verdict, Admitted):
+            self._admitted[connection] = verdict
+            if (
+                verdict.password is PasswordUsed.CURRENT
+                and settings is not None
+                and settings.previous_password is not None
+            ):
+                self.hooks.password_confirmed(charge_point_id)
+            return None
+        shown, address = redact_query(request.path), _address(connection)
+        if self.authenticator.log.should_log(charge_point_id):
+            held_back = self.authenticator.log.take_held_back()
+            _LOGGER.warning(
+                "Refused connection to %r from %s: %s (HTTP %d; logged once an hour%s)",
+                shown,
+                address,
+                verdict.reason,
+                verdict.status,
+                f"; {held_back} other refusals not logged" if held_back else "",
+            )
+            self.hooks.connection_refused(shown, address, verdict.reason)
+        else:
+            _LOGGER.debug("Refused connection to %r from %s: %s", shown, address, verdict.reason)
+        response = connection.respond(verdict.status, verdict.body)
+        for name, value in verdict.headers.items():
+            response.headers[name] = value
+        return response
 
     def _refused(self, connection: ServerConnection, path: str, reason: str) -> None:
         """Log a refusal (once per path and reason) and tell the layer above."""
@@ -206,6 +289,7 @@ class CentralSystem:
             path=path,
             # Grizzl-E and others offer no subprotocol: accepted as OCPP 1.6.
             subprotocol=connection.subprotocol,
+            security_profile=self._admitted.pop(connection).profile,
         )
         model.connections.append(record)
         handler = ChargePointV16(
@@ -267,7 +351,11 @@ class CentralSystem:
         if (handler := self._handlers.get(charge_point_id)) is None:
             raise ChargePointOffline(charge_point_id, type(command).__name__)
         result = await handler.execute(command)
-        if isinstance(command, SetConfiguration) and result.succeeded:
+        if (
+            isinstance(command, SetConfiguration)
+            and result.succeeded
+            and not SECRET_CONFIGURATION_KEY.search(command.key)  # write-only, kept nowhere
+        ):
             # What decides freshness, features and stack levels follows at once.
             model = self.charge_points[charge_point_id]
             item = model.configuration.setdefault(command.key, {"readonly": False})

@@ -38,6 +38,9 @@ class ChargePointSettings:
 
     # HTTP Basic authentication (security profiles 1 and 2); None: no password set.
     password: str | None = None
+    # The password before a rotation the charger accepted, valid until it first
+    # authenticates with the new one (then the layer above forgets it).
+    previous_password: str | None = None
     authorization: AuthorizationMode = AuthorizationMode.ANY_TAG
     # Leniency for real chargers that break the spec in known ways.
     validate_schema: bool = True  # off: frames are taken without JSON-schema checks
