@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 import logging
 import ssl
-import weakref
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -18,17 +17,11 @@ from websockets.typing import Subprotocol
 
 from .autostart import DEFAULT_DELAY_S, DEFAULT_ID_TAG, AutoStart
 from .commands import ChargePointOffline, Command, CommandResult, SetConfiguration
+from .handshake import HandshakeSecurity
 from .hooks import CentralSystemHooks
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
-from .security import (
-    SECRET_CONFIGURATION_KEY,
-    Admitted,
-    Authenticator,
-    PasswordUsed,
-    SecurityProfile,
-    redact_logger,
-)
+from .security import SECRET_CONFIGURATION_KEY, SecurityProfile, redact_logger
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
 from .settings import AdmissionPolicy, ChargePointSettings
 from .transactions import TransactionBook
@@ -122,17 +115,7 @@ class CentralSystem:
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self.ssl_context = ssl_context
-        self.authenticator = Authenticator(
-            minimum_profile,
-            tls=ssl_context is not None,
-            client_certificates=ssl_context is not None
-            and ssl_context.verify_mode != ssl.CERT_NONE,
-        )
-        # How each handshake authenticated, for its connection record.
-        self._admitted: weakref.WeakKeyDictionary[ServerConnection, Admitted] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.security = HandshakeSecurity(self.hooks, minimum_profile, ssl_context)
 
     @property
     def bound_port(self) -> int | None:
@@ -160,12 +143,12 @@ class CentralSystem:
             select_subprotocol=select_subprotocol,
             process_request=self._check_request,
             max_size=MAX_FRAME_BYTES,
-            ssl=self.ssl_context,
+            ssl=self.security.ssl_context,
             logger=_HANDSHAKE_LOGGER,
         )
         _LOGGER.info(
             "OCPP central system listening on %s://%s:%s",
-            "wss" if self.ssl_context else "ws",
+            "wss" if self.security.ssl_context else "ws",
             self.host,
             self.bound_port,
         )
@@ -190,53 +173,9 @@ class CentralSystem:
         except InvalidChargePointId as error:
             self._refused(connection, request.path, f"invalid charge point id: {error}")
             return connection.respond(HTTPStatus.BAD_REQUEST, f"Invalid charge point id: {error}\n")
-        return self._authenticate(connection, request, charge_point_id)
-
-    def _authenticate(
-        self, connection: ServerConnection, request: Request, charge_point_id: str
-    ) -> Response | None:
-        """Refuse a handshake that may not be this charge point (HTTP 401, 403 or 429).
-
-        Before anything else happens for the connection: a refused one never
-        replaces the charge point's live connection.
-        """
-        ssl_object = connection.transport.get_extra_info("ssl_object")
-        settings = self.settings.get(charge_point_id)
-        remote = connection.remote_address
-        verdict = self.authenticator.authenticate(
-            charge_point_id,
-            settings,
-            authorization=request.headers.get_all("Authorization"),
-            peer_certificate=ssl_object.getpeercert() if ssl_object is not None else None,
-            remote_host=str(remote[0]) if remote else "an unknown address",
+        return self.security.check(
+            connection, request, charge_point_id, self.settings.get(charge_point_id)
         )
-        if isinstance(verdict, Admitted):
-            self._admitted[connection] = verdict
-            if (
-                verdict.password is PasswordUsed.CURRENT
-                and settings is not None
-                and settings.previous_password is not None
-            ):
-                self.hooks.password_confirmed(charge_point_id)
-            return None
-        shown, address = redact_query(request.path), _address(connection)
-        if self.authenticator.log.should_log(charge_point_id):
-            held_back = self.authenticator.log.take_held_back()
-            _LOGGER.warning(
-                "Refused connection to %r from %s: %s (HTTP %d; logged once an hour%s)",
-                shown,
-                address,
-                verdict.reason,
-                verdict.status,
-                f"; {held_back} other refusals not logged" if held_back else "",
-            )
-            self.hooks.connection_refused(shown, address, verdict.reason)
-        else:
-            _LOGGER.debug("Refused connection to %r from %s: %s", shown, address, verdict.reason)
-        response = connection.respond(verdict.status, verdict.body)
-        for name, value in verdict.headers.items():
-            response.headers[name] = value
-        return response
 
     def _refused(self, connection: ServerConnection, path: str, reason: str) -> None:
         """Log a refusal (once per path and reason) and tell the layer above."""
@@ -289,7 +228,7 @@ class CentralSystem:
             path=path,
             # Grizzl-E and others offer no subprotocol: accepted as OCPP 1.6.
             subprotocol=connection.subprotocol,
-            security_profile=self._admitted.pop(connection).profile,
+            security_profile=self.security.profile(connection),
         )
         model.connections.append(record)
         handler = ChargePointV16(

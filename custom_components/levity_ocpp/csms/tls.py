@@ -7,6 +7,7 @@ naming the file and the problem, so a form can point at the field to fix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 import ssl
@@ -155,6 +156,57 @@ def _problem(error: OSError, invalid: str = "certificate_invalid") -> str:
     if isinstance(error, ssl.SSLError):
         return "key_mismatch" if "KEY_VALUES_MISMATCH" in str(error).upper() else invalid
     return "file_unreadable"
+
+
+# What a failed handshake usually means, by OpenSSL's reason for it.
+_HANDSHAKE_PROBLEMS = {
+    "HTTP_REQUEST": "it spoke plain ws to the wss port: its URL must start with wss://",
+    "UNSUPPORTED_PROTOCOL": (
+        "it offers only TLS versions older than 1.2 (see 'Allow TLS older than 1.2')"
+    ),
+    "TLSV1_ALERT_PROTOCOL_VERSION": (
+        "it offers only TLS versions older than 1.2 (see 'Allow TLS older than 1.2')"
+    ),
+    "VERSION_TOO_LOW": (
+        "it offers only TLS versions older than 1.2 (see 'Allow TLS older than 1.2')"
+    ),
+    "TLSV1_ALERT_UNKNOWN_CA": (
+        "it does not trust this server's certificate: give it the CA that signed it"
+    ),
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "it does not accept this server's certificate",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "it does not accept this server's certificate",
+    "TLSV1_ALERT_BAD_CERTIFICATE": "it does not accept this server's certificate",
+    "CERTIFICATE_VERIFY_FAILED": (
+        "its client certificate is not one the configured CA signed, or it has expired"
+    ),
+    "NO_SHARED_CIPHER": "it has no cipher in common with this server",
+}
+
+
+def handshake_problem(error: ssl.SSLError) -> str:
+    """Why a charger's TLS handshake failed, in words a user can act on."""
+    reason = error.reason or ""
+    return _HANDSHAKE_PROBLEMS.get(reason, f"TLS handshake failed ({reason or error})")
+
+
+def report_handshake_failures(context: ssl.SSLContext, report: Callable[[str], None]) -> None:
+    """Call `report` with the problem of each handshake on this context that fails.
+
+    asyncio drops a server's failed handshakes without a word (outside its debug
+    mode), yet a charger that cannot connect over TLS needs its user told why.
+    """
+
+    class ReportedHandshake(ssl.SSLObject):
+        def do_handshake(self) -> None:
+            try:
+                super().do_handshake()
+            except ssl.SSLWantReadError, ssl.SSLWantWriteError:
+                raise  # not done yet
+            except ssl.SSLError as error:
+                report(handshake_problem(error))
+                raise
+
+    context.sslobject_class = ReportedHandshake
 
 
 def peer_common_name(peer_certificate: dict[str, object] | None) -> str | None:
