@@ -40,3 +40,12 @@ CONF_VALIDATE_SCHEMA: Final = "validate_schema"
 CONF_WEBSOCKET_PING: Final = "websocket_ping"
 CONF_SUBPROTOCOL_OPTIONAL: Final = "subprotocol_optional"
 CONF_OCPP_VERSION: Final = "ocpp_version"
+
+# One config subentry per id tag (an RFID card, an app token, or a group id); its data
+# holds CONF_ID_TAG and these (csms/authorization.py IdTag is what the rules read).
+SUBENTRY_ID_TAG: Final = "id_tag"
+CONF_TAG_NAME: Final = "name"
+CONF_BLOCKED: Final = "blocked"
+CONF_EXPIRY: Final = "expiry"
+CONF_PARENT_ID_TAG: Final = "parent_id_tag"
+CONF_PERSON: Final = "person"
