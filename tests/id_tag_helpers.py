@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
@@ -16,8 +17,9 @@ from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, DOMAIN
 
 from .client import TestChargePoint
 from .commanded import CommandedChargePoint
+from .conftest import async_wait_until
 
-NOW = datetime.now(UTC)
+NOW = datetime.now(UTC).replace(microsecond=0)  # what OCPP's milliseconds keep
 
 
 def iso(moment: datetime) -> str:
@@ -110,11 +112,21 @@ async def stop_transaction(
     )
 
 
+async def list_version(hass: HomeAssistant, cp: ListKeepingChargePoint, version: int) -> None:
+    """Wait until the charger's list has `version` and the central system has its answer.
+
+    The charger takes the list before its answer reaches the central system: a
+    round trip after it makes sure the answer was read before the test goes on.
+    """
+    await async_wait_until(hass, lambda: cp.list_version == version)
+    await cp.call(call.Heartbeat(), suppress=False)
+
+
 class ListKeepingChargePoint(CommandedChargePoint):
     """Keeps a local authorization list as a real charger does (OCPP 1.6 §5.15).
 
-    A differential update must be above the version it has; `list_capacity` is
-    LocalAuthListMaxLength; `statuses` still overrides the answer.
+    A differential update must be above the version it has; `statuses` and
+    `errors` still override the answer.
     """
 
     __test__ = False
@@ -133,6 +145,8 @@ class ListKeepingChargePoint(CommandedChargePoint):
     @on(Action.send_local_list)
     async def on_SendLocalList(self, **payload: Any) -> Any:
         self.received.append((Action.send_local_list, payload))
+        if (error := self.errors.get(Action.send_local_list)) is not None:
+            raise error
         if (status := self.statuses.get(Action.send_local_list)) is not None:
             return call_result.SendLocalList(status)
         full = payload["update_type"] == "Full"

@@ -51,9 +51,7 @@ def check_tag_fields(id_tag: str, user_input: Mapping[str, Any]) -> dict[str, st
         errors[CONF_PARENT_ID_TAG] = "invalid_id_tag"
     elif parent and tag_key(parent) == tag_key(id_tag):
         errors[CONF_PARENT_ID_TAG] = "parent_is_self"
-    if user_input.get(CONF_EXPIRY) and parse_expiry(user_input[CONF_EXPIRY]) is None:
-        errors[CONF_EXPIRY] = "invalid_expiry"
-    return errors
+    return errors  # the expiry's selector refuses what is no date and time
 
 
 def _form_values(data: Mapping[str, Any]) -> dict[str, Any]:

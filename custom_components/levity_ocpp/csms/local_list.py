@@ -142,6 +142,8 @@ class LocalListSync:
     async def _run(self, charge_point: ChargePoint) -> None:
         async with self._lock(charge_point.id):
             self._queued.discard(charge_point.id)  # a change from now on needs another run
+            if not self.keeps_list(charge_point):  # the boot's check found it keeps none
+                return
             try:
                 await self._send(charge_point, full=False)
             except CommandFailed as error:
