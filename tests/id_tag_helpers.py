@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigSubentry, ConfigSubentryData
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from ocpp.routing import on
@@ -40,6 +41,17 @@ def tag_subentry(id_tag: str, **fields: Any) -> ConfigSubentryData:
     }
     return ConfigSubentryData(
         data=data, subentry_type="id_tag", title=data["name"] or id_tag, unique_id=None
+    )
+
+
+def tag_subentry_object(id_tag: str, **fields: Any) -> ConfigSubentry:
+    """An id tag subentry to add to a running entry, as the flows do."""
+    data = tag_subentry(id_tag, **fields)
+    return ConfigSubentry(
+        data=MappingProxyType(dict(data["data"])),
+        subentry_type=data["subentry_type"],
+        title=data["title"],
+        unique_id=None,
     )
 
 

@@ -17,7 +17,7 @@ from .id_tag_helpers import (
     entry_with,
     start_transaction,
     stop_transaction,
-    tag_subentry,
+    tag_subentry_object,
 )
 from .test_sessions import get_sessions
 
@@ -156,17 +156,3 @@ async def test_tag_changes_apply_without_a_reload(
         await hass.async_block_till_done()
         anna = await authorize(cp, "CARD-ANNA")
         assert anna == {"status": "Accepted", "parent_id_tag": "HOUSE-7"}  # the group's expiry left
-
-
-def tag_subentry_object(id_tag: str, **fields: Any) -> Any:
-    from types import MappingProxyType
-
-    from homeassistant.config_entries import ConfigSubentry
-
-    data = tag_subentry(id_tag, **fields)
-    return ConfigSubentry(
-        data=MappingProxyType(dict(data["data"])),
-        subentry_type=data["subentry_type"],
-        title=data["title"],
-        unique_id=None,
-    )

@@ -20,8 +20,13 @@ from .client import DEFAULT_CONFIGURATION, connect_charge_point
 from .command_helpers import device_id
 from .commanded import CommandedChargePoint
 from .conftest import Connect, async_wait_until, listening_port
-from .id_tag_helpers import TAGS, ListKeepingChargePoint, entry_with, list_version
-from .test_id_tags import tag_subentry_object
+from .id_tag_helpers import (
+    TAGS,
+    ListKeepingChargePoint,
+    entry_with,
+    list_version,
+    tag_subentry_object,
+)
 
 
 def parse(text: str) -> datetime:

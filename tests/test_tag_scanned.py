@@ -19,8 +19,14 @@ from custom_components.levity_ocpp.id_tag_discovery import MAX_OFFERS
 from .command_helpers import act, device_id
 from .commanded import CommandedChargePoint
 from .conftest import Connect
-from .id_tag_helpers import TAGS, authorize, entry_with, start_transaction, stop_transaction
-from .test_id_tags import tag_subentry_object
+from .id_tag_helpers import (
+    TAGS,
+    authorize,
+    entry_with,
+    start_transaction,
+    stop_transaction,
+    tag_subentry_object,
+)
 from .test_message_format import STRINGS, used
 
 
@@ -150,18 +156,16 @@ async def test_an_offer_closes_when_the_tag_is_added_by_hand(
     async with charger(connect) as cp:
         await cp.boot()
         await authorize(cp, "NEW-CARD")
-        await hass.async_block_till_done(wait_background_tasks=True)
-        [offer] = offers(hass)
-        hass.config_entries.async_add_subentry(entry, tag_subentry_object("new-card"))
-        await hass.async_block_till_done()
-        assert offers(hass) == []
-        # Had the user answered the offer meanwhile, it would have said so.
         await authorize(cp, "OTHER-CARD")
         await hass.async_block_till_done(wait_background_tasks=True)
-        [offer] = offers(hass)
-        hass.config_entries.async_add_subentry(entry, tag_subentry_object("OTHER-CARD"))
-        await hass.async_block_till_done()
-    assert offer["flow_id"] not in {flow["flow_id"] for flow in offers(hass)}
+        assert len(offers(hass)) == 2
+    hass.config_entries.async_add_subentry(entry, tag_subentry_object("new-card"))
+    await hass.async_block_till_done()
+    [other] = offers(hass)
+    assert other["context"]["title_placeholders"] == {"name": "OTHER-CARD"}
+    hass.config_entries.async_add_subentry(entry, tag_subentry_object("OTHER-CARD"))
+    await hass.async_block_till_done()
+    assert offers(hass) == []
 
 
 async def test_offers_and_unknown_tags_are_bounded(
