@@ -23,7 +23,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.levity_ocpp import sensor
-from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT
+from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT, SUBENTRY_ID_TAG
 
 from .conftest import open_options_step
 from .test_translations import leaves
@@ -173,8 +173,13 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
         ("charge_point", "user"): await hass.config_entries.subentries.async_init(
             (entry.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
         ),
+        ("id_tag", "user"): await hass.config_entries.subentries.async_init(
+            (entry.entry_id, SUBENTRY_ID_TAG), context={"source": SOURCE_USER}
+        ),
     }
     steps = {(kind, step) for kind in ("config", "options") for step in STRINGS[kind]["step"]}
+    # Offered when a charger presents an unknown tag: tests/test_tag_scanned.py checks it.
+    steps.discard(("config", "add_id_tag"))
     steps |= {
         (kind, step)
         for kind, flow in STRINGS["config_subentries"].items()
@@ -184,7 +189,7 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
     assert steps == set(forms), "a step without a test of its placeholders"
     for (kind, step), result in forms.items():
         provided = set(result.get("description_placeholders") or {})
-        strings = STRINGS["config_subentries"][kind] if kind == "charge_point" else STRINGS[kind]
+        strings = STRINGS["config_subentries"].get(kind) or STRINGS[kind]
         assert used(strings["step"][step]) <= provided, (kind, step)
     # Errors and aborts are shown without placeholders of their own.
     assert used(STRINGS["config"]["error"]) == set()

@@ -30,6 +30,7 @@ from .const import (
 )
 from .csms.server import CentralSystem
 from .csms.settings import AdmissionPolicy
+from .id_tag_settings import tag_book_from_entry
 from .refusals import async_forget, async_refusals
 from .security_options import minimum_profile, tls_files
 from .services import async_setup_services
@@ -77,6 +78,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         settings=settings_from_entry(entry),
         minimum_profile=minimum_profile(entry.options),
         ssl_context=tls.context if tls else None,
+        tags=tag_book_from_entry(entry),
     )
     store.bind(central.charge_points.values)
     central.async_register_known()
@@ -113,6 +115,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         # (A dispatcher signal, not an update listener: options reload the entry.)
         if changed is entry and change is ConfigEntryChange.UPDATED:
             central.central_system.settings = settings_from_entry(entry)
+            central.id_tags.refresh(central.central_system, central.statistics)
 
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)

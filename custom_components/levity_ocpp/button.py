@@ -1,4 +1,4 @@
-"""Buttons: reset, unlock, and refresh (ask the charger for its status and meter values)."""
+"""Buttons: reset, unlock, refresh (status and meter values) and clear the authorization cache."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .central import LevityConfigEntry
 from .control import async_execute
-from .csms.commands import Command, Reset, ResetKind, TriggerMessage, UnlockConnector
+from .csms.commands import (
+    ClearCache,
+    Command,
+    Reset,
+    ResetKind,
+    TriggerMessage,
+    UnlockConnector,
+)
 from .csms.model import ChargePoint
 from .entity import LevityEntity, LevityEntityDescription, Scope
 from .platform import async_setup_dynamic_entities
@@ -69,6 +76,14 @@ BUTTONS: tuple[LevityButtonDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=_supports(REMOTE_TRIGGER),
         commands_fn=lambda _: (TriggerMessage("StatusNotification"), TriggerMessage("MeterValues")),
+    ),
+    LevityButtonDescription(
+        # Cards the charger accepted before stay accepted offline until it forgets them.
+        key="clear_cache",
+        translation_key="clear_cache",
+        scope=Scope.CHARGE_POINT,
+        entity_category=EntityCategory.CONFIG,
+        commands_fn=lambda _: (ClearCache(),),
     ),
 )
 

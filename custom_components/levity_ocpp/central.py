@@ -14,12 +14,14 @@ from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from .amendments import SessionAmendments
 from .const import DOMAIN
 from .credentials import async_forget_previous_password
+from .csms.authorization import Authorization
 from .csms.hooks import CentralSystemHooks
 from .csms.limits import LimitProfile
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .csms.server import CentralSystem
 from .csms.transactions import Transaction
 from .current_limit import async_limit_new_transaction, async_restore_current_limits
+from .id_tag_events import IdTagEvents
 from .refusals import async_refusals
 from .session_events import (
     EVENT_SESSION_STARTED,
@@ -63,11 +65,13 @@ class LevityCentral(CentralSystemHooks):
     statistics: IdTagStatistics
     central_system: CentralSystem = field(init=False)
     amendments: SessionAmendments = field(init=False)
+    id_tags: IdTagEvents = field(init=False)
     _adders: list[EntityAdder] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """Coalesce late corrections of sessions (see amendments.py)."""
         self.amendments = SessionAmendments(self.hass, self._record_amendment)
+        self.id_tags = IdTagEvents(self.hass, self.entry)
 
     async def async_stop(self) -> None:
         """Close every connection, record what is pending and save everything now."""
@@ -185,6 +189,14 @@ class LevityCentral(CentralSystemHooks):
                 "device_id": self._device_id(charge_point),
                 **data,
             },
+        )
+
+    def id_tag_presented(
+        self, charge_point: ChargePoint, id_tag: str, authorization: Authorization
+    ) -> None:
+        """A card or app token shown at the charger: `tag_scanned`, with it as device."""
+        self.id_tags.presented(
+            charge_point.id, id_tag, authorization, self._device_id(charge_point)
         )
 
     def readings_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:

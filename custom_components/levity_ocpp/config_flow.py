@@ -39,7 +39,10 @@ from .const import (
     MIN_COMMAND_TIMEOUT,
     MIN_HEARTBEAT_INTERVAL,
     SUBENTRY_CHARGE_POINT,
+    SUBENTRY_ID_TAG,
 )
+from .id_tag_discovery import IdTagDiscoveryFlow
+from .id_tag_flow import IdTagSubentryFlow
 from .security_options import SECURITY_OPTIONS, async_validate_security, security_schema
 
 HEARTBEAT_SELECTOR = selector.NumberSelector(
@@ -131,7 +134,7 @@ async def _validate_address(
     return {}
 
 
-class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
+class LevityConfigFlow(IdTagDiscoveryFlow, ConfigFlow, domain=DOMAIN):
     """Set up a central system that charge points connect to."""
 
     VERSION = 1
@@ -147,8 +150,8 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Charge points (approved, with their settings) are subentries of the central system."""
-        return {SUBENTRY_CHARGE_POINT: ChargePointSubentryFlow}
+        """Charge points (approved, with their settings) and id tags are its subentries."""
+        return {SUBENTRY_CHARGE_POINT: ChargePointSubentryFlow, SUBENTRY_ID_TAG: IdTagSubentryFlow}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask where to listen and how often chargers should send a heartbeat."""

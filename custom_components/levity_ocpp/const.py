@@ -51,3 +51,12 @@ CONF_ALLOW_OLD_TLS: Final = "allow_old_tls"
 CONF_PREVIOUS_PASSWORD: Final = "previous_password"
 # In the charge point form: generate, enter, keep or remove the password.
 CONF_PASSWORD_ACTION: Final = "password_action"
+
+# One config subentry per id tag (an RFID card, an app token, or a group id); its data
+# holds CONF_ID_TAG and these (csms/authorization.py IdTag is what the rules read).
+SUBENTRY_ID_TAG: Final = "id_tag"
+CONF_TAG_NAME: Final = "name"
+CONF_BLOCKED: Final = "blocked"
+CONF_EXPIRY: Final = "expiry"
+CONF_PARENT_ID_TAG: Final = "parent_id_tag"
+CONF_PERSON: Final = "person"

@@ -12,7 +12,7 @@ from .csms.commands import (
     ChargePointOffline,
     Command,
     CommandCallError,
-    CommandNotApplicable,
+    CommandFailed,
     CommandResult,
     CommandTimedOut,
 )
@@ -24,6 +24,45 @@ if TYPE_CHECKING:
 def command_name(command: Command) -> str:
     """A command as words: StartCharging -> "start charging"."""
     return re.sub(r"(?<!^)(?=[A-Z])", " ", type(command).__name__).lower()
+
+
+def command_failure(error: CommandFailed, charge_point_id: str, name: str) -> HomeAssistantError:
+    """The translated error of a command that got no answer a charger means as one."""
+    if isinstance(error, ChargePointOffline):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="charge_point_offline",
+            translation_placeholders={"charge_point": charge_point_id, "command": name},
+        )
+    if isinstance(error, CommandTimedOut):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_timed_out",
+            translation_placeholders={
+                "charge_point": charge_point_id,
+                "command": name,
+                "detail": error.detail,
+            },
+        )
+    if isinstance(error, CommandCallError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_call_error",
+            translation_placeholders={
+                "charge_point": charge_point_id,
+                "command": name,
+                "detail": error.detail,
+            },
+        )
+    return HomeAssistantError(  # CommandNotApplicable
+        translation_domain=DOMAIN,
+        translation_key="command_not_applicable",
+        translation_placeholders={
+            "charge_point": charge_point_id,
+            "command": name,
+            "detail": error.detail,
+        },
+    )
 
 
 async def async_execute(
@@ -41,42 +80,8 @@ async def async_execute(
     name = command_name(command)
     try:
         result = await central.central_system.execute(charge_point_id, command)
-    except ChargePointOffline as error:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="charge_point_offline",
-            translation_placeholders={"charge_point": charge_point_id, "command": name},
-        ) from error
-    except CommandTimedOut as error:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_timed_out",
-            translation_placeholders={
-                "charge_point": charge_point_id,
-                "command": name,
-                "detail": error.detail,
-            },
-        ) from error
-    except CommandCallError as error:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_call_error",
-            translation_placeholders={
-                "charge_point": charge_point_id,
-                "command": name,
-                "detail": error.detail,
-            },
-        ) from error
-    except CommandNotApplicable as error:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_not_applicable",
-            translation_placeholders={
-                "charge_point": charge_point_id,
-                "command": name,
-                "detail": error.detail,
-            },
-        ) from error
+    except CommandFailed as error:
+        raise command_failure(error, charge_point_id, name) from error
     if not result.succeeded and not refusal_is_result:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

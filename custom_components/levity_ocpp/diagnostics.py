@@ -3,7 +3,9 @@
 What is shared hides personal and secret values, URL queries (chargers put
 tokens there) and the charge point id, which identifies a charger like a serial
 number does: wherever it appears, as a value, a dict key, a path segment or
-inside a frame.
+inside a frame. Id tags are residents' cards: hidden wherever they are (sessions,
+frames, local lists), and of the user's tags only whether each is blocked or
+expires is shown, not the tag, its name, group or person.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from homeassistant.helpers import device_registry as dr
 from .central import LevityConfigEntry
 from .csms.model import ChargePoint
 from .csms.paths import redact_query
+from .id_tag_settings import id_tag_subentries
 from .store import charge_point_to_dict
 
 TO_REDACT = {
@@ -30,7 +33,10 @@ TO_REDACT = {
     "remote_address",
     "id_tag",
     "stop_id_tag",
+    "parent_id_tag",
 }
+# What an id tag subentry says about a person: the tag, its name, group and person.
+ID_TAG_FIELDS_TO_REDACT = {"id_tag", "name", "parent_id_tag", "person"}
 # Configuration keys whose values are secrets (1.6 security profiles and vendor keys).
 SECRET_KEY = re.compile(r"(?i)(authorizationkey|password|secret|token|apn.*pass)")
 # The same personal values as OCPP payload fields; id tags are residents' RFID cards.
@@ -158,6 +164,10 @@ async def async_get_config_entry_diagnostics(
             "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
         "listening_port": central.central_system.bound_port,
+        "id_tags": [
+            async_redact_data(dict(subentry.data), ID_TAG_FIELDS_TO_REDACT)
+            for subentry in id_tag_subentries(entry).values()
+        ],
         # Numbered, not by id: the ids identify the chargers.
         "charge_points": {
             f"charge_point_{number}": _without_id(

@@ -28,6 +28,7 @@ import probatio
 from .command_services import async_setup_command_services
 from .const import DOMAIN
 from .devices import device_filter as _device_filter, loaded_entries as _loaded_entries
+from .local_list_services import async_setup_local_list_services
 
 SERVICE_GET_SESSIONS = "get_sessions"
 SERVICE_EXPORT_SESSIONS = "export_sessions"
@@ -190,3 +191,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         supports_response=SupportsResponse.OPTIONAL,
     )
     async_setup_command_services(hass)
+    async_setup_local_list_services(hass)

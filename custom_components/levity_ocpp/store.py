@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
+from .csms.local_list import local_list_to_dict, restore_local_list
 from .csms.meter import SampledValue
 from .csms.model import ChargePoint, Connection, Connector, Reading
 from .csms.security import SECRET_CONFIGURATION_KEY
@@ -82,6 +83,7 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
             for key, item in cp.configuration.items()
         },
         "unknown_configuration_keys": cp.unknown_configuration_keys,
+        "local_list": local_list_to_dict(cp),
         "connections": [
             {
                 "connected_at": _iso(c.connected_at),
@@ -136,6 +138,7 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
     cp.current_steps = str(data.get("current_steps", cp.current_steps))
     cp.configuration = data.get("configuration", {})
     cp.unknown_configuration_keys = data.get("unknown_configuration_keys", [])
+    restore_local_list(cp, data.get("local_list"))
     for item in data.get("connections", []):
         connected_at = _time(item["connected_at"])
         assert connected_at is not None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import partial
 import hashlib
 
 from homeassistant.components.recorder import get_instance
@@ -14,6 +16,7 @@ from homeassistant.components.recorder.models import (
 )
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
+    get_metadata,
     statistics_during_period,
 )
 from homeassistant.config_entries import ConfigEntry
@@ -22,6 +25,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN
+from .id_tag_settings import tag_owner
 
 
 def _digest(text: str, length: int) -> str:
@@ -39,10 +43,19 @@ def energy_statistic_id(entry_id: str, id_tag: str) -> str:
     return f"{DOMAIN}:energy_{_digest(entry_id, 8)}_{_digest(id_tag.casefold(), 16)}"
 
 
-def energy_statistic_name(id_tag: str, entry_title: str) -> str:
-    """A readable name that shows only the end of the tag (pickers list every name)."""
+def energy_statistic_name(
+    id_tag: str, entry_title: str, *, name: str | None = None, person: str | None = None
+) -> str:
+    """A readable name: whose card it is, else only the end of the tag (pickers list all).
+
+    `name` is what the user called the tag, `person` the name of the person it is
+    linked to; one person's two cards stay apart by the card's name or its end.
+    """
     shown = id_tag[-min(4, len(id_tag) // 2) :].upper() if len(id_tag) > 1 else ""
-    return f"EV charging, card …{shown} ({entry_title})"
+    card = name or f"card …{shown}"
+    if person:
+        return f"EV charging, {person}: {card} ({entry_title})"
+    return f"EV charging, {card} ({entry_title})"
 
 
 def hourly_change(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
@@ -104,16 +117,42 @@ class IdTagStatistics:
                 total = round(total + hours[start], 6)
                 if start >= first_changed:
                     rows.append(StatisticData(start=start, state=hours[start], sum=total))
-            metadata = StatisticMetaData(
-                mean_type=StatisticMeanType.NONE,
-                has_sum=True,
-                name=energy_statistic_name(id_tag, self._entry.title),
-                source=DOMAIN,
-                statistic_id=statistic_id,
-                unit_class=EnergyConverter.UNIT_CLASS,
-                unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            )
-            async_add_external_statistics(self._hass, metadata, rows)
+            async_add_external_statistics(self._hass, self._metadata(id_tag), rows)
+
+    def _metadata(self, id_tag: str) -> StatisticMetaData:
+        name, person = tag_owner(self._hass, self._entry, id_tag)
+        return StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=energy_statistic_name(id_tag, self._entry.title, name=name, person=person),
+            source=DOMAIN,
+            statistic_id=energy_statistic_id(self._entry.entry_id, id_tag),
+            unit_class=EnergyConverter.UNIT_CLASS,
+            unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        )
+
+    @callback
+    def rename_soon(self, id_tags: Iterable[str]) -> None:
+        """Give the statistics of these tags their current names (a tag was renamed...)."""
+        task = self._hass.async_create_background_task(
+            self.async_rename(list(id_tags)), f"{DOMAIN} id tag statistic names"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def async_rename(self, id_tags: list[str]) -> None:
+        """Rename the existing statistics of these tags whose name is out of date."""
+        wanted = {energy_statistic_id(self._entry.entry_id, tag): tag for tag in id_tags}
+        if not wanted:
+            return
+        existing = await get_instance(self._hass).async_add_executor_job(
+            partial(get_metadata, self._hass, statistic_ids=set(wanted))
+        )
+        for statistic_id, (_, metadata) in existing.items():
+            renamed = self._metadata(wanted[statistic_id])
+            if metadata.get("name") != renamed["name"]:
+                # No rows: only the metadata changes.
+                async_add_external_statistics(self._hass, renamed, [])
 
     async def _async_hours(self, statistic_id: str) -> dict[datetime, float]:
         if (hours := self._hours.get(statistic_id)) is None:

@@ -296,7 +296,11 @@ class CancelReservation:
 
 @dataclass(frozen=True, slots=True)
 class GetLocalListVersion:
-    """The version of the charger's local authorization list."""
+    """The version of the charger's local authorization list.
+
+    Its result's data has `list_version` (0: no list, -1: the charger keeps none),
+    whatever the OCPP version (local_list.py reads it).
+    """
 
 
 @dataclass(frozen=True, slots=True)

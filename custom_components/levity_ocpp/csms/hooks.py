@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import ChargePoint
 from .transactions import Transaction
+
+if TYPE_CHECKING:
+    from .authorization import Authorization
 
 
 class CentralSystemHooks:
@@ -67,3 +70,12 @@ class CentralSystemHooks:
         self, charge_point: ChargePoint, message: str, data: dict[str, Any]
     ) -> None:
         """An informational message (DataTransfer, firmware or diagnostics status) arrived."""
+
+    def id_tag_presented(
+        self, charge_point: ChargePoint, id_tag: str, authorization: Authorization
+    ) -> None:
+        """Someone presented an id tag at the charger; `authorization` is our answer.
+
+        Not called for the tag the central system starts sessions with, nor twice for
+        one presentation (an Authorize and the start that follows it).
+        """

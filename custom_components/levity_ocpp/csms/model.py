@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .commands import LocalAuthorization
     from .meter import SampledValue
     from .transactions import Transaction
 
@@ -162,6 +163,10 @@ class ChargePoint:
     last_data_transfer: str | None = None
     configuration: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown_configuration_keys: list[str] = field(default_factory=list)
+    # The local authorization list as the charger last accepted it (local_list.py):
+    # its version (None: unknown, -1: it keeps none) and entries by case-folded id tag.
+    local_list_version: int | None = None
+    local_list: dict[str, LocalAuthorization] = field(default_factory=dict)
     frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=FRAME_LOG_SIZE))
     anomalies: deque[Anomaly] = field(default_factory=lambda: deque(maxlen=ANOMALY_LOG_SIZE))
     connections: deque[Connection] = field(

@@ -15,10 +15,18 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from .authorization import Authorizer, TagBook
 from .autostart import DEFAULT_DELAY_S, DEFAULT_ID_TAG, AutoStart
-from .commands import ChargePointOffline, Command, CommandResult, SetConfiguration
+from .commands import (
+    ChargePointOffline,
+    Command,
+    CommandResult,
+    SetConfiguration,
+    StartCharging,
+)
 from .handshake import HandshakeSecurity
 from .hooks import CentralSystemHooks
+from .local_list import LocalListSync
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
 from .security import SECRET_CONFIGURATION_KEY, SecurityProfile, redact_logger
@@ -90,6 +98,7 @@ class CentralSystem:
         settings: dict[str, ChargePointSettings] | None = None,
         minimum_profile: SecurityProfile = SecurityProfile.NONE,
         ssl_context: ssl.SSLContext | None = None,
+        tags: TagBook | None = None,
     ) -> None:
         """Prepare a central system; `charge_points` and `transactions` are from before.
 
@@ -111,6 +120,21 @@ class CentralSystem:
             transactions or TransactionBook(), self.hooks, jump_limit_kwh
         )
         self.sessions.attach_open_transactions(self.charge_points)
+        # Who may charge (authorization.py), and the chargers' own lists of it.
+        self.authorizer = Authorizer(
+            settings_for=self.settings_for,
+            own_id_tag=id_tag,
+            transactions=lambda: self.sessions.book,
+            charge_points=self.charge_points,
+            hooks=self.hooks,
+            tags=tags,
+        )
+        self.local_list = LocalListSync(
+            self.execute,
+            lambda: self.authorizer.tags.local_list(utcnow()),
+            self.charge_points,
+            self.hooks,
+        )
         self._handlers: dict[str, ChargePointV16] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
@@ -128,6 +152,19 @@ class CentralSystem:
     def settings_for(self, charge_point_id: str) -> ChargePointSettings:
         """The settings of a charge point; the defaults for one without any."""
         return self.settings.get(charge_point_id) or DEFAULT_SETTINGS
+
+    @property
+    def tags(self) -> TagBook:
+        """The user's id tags the rules answer from."""
+        return self.authorizer.tags
+
+    @tags.setter
+    def tags(self, book: TagBook) -> None:
+        """Replace the id tags (live); chargers' local lists follow."""
+        if book == self.authorizer.tags:
+            return
+        self.authorizer.tags = book
+        self.local_list.tags_changed()
 
     def handler(self, charge_point_id: str) -> ChargePointV16 | None:
         """Return the live protocol handler of a connected charge point."""
@@ -161,6 +198,7 @@ class CentralSystem:
         server.close()
         await server.wait_closed()
         await self.auto_start.stop()
+        await self.local_list.stop()
         await asyncio.gather(*self._closing, return_exceptions=True)
         for handler in self._handlers.values():
             handler.active = False
@@ -236,9 +274,11 @@ class CentralSystem:
             connection,
             hooks=self.hooks,
             sessions=self.sessions,
+            authorizer=self.authorizer,
             heartbeat_interval=self.heartbeat_interval,
             response_timeout=self.response_timeout,
             auto_start=self.auto_start,
+            local_list=self.local_list,
         )
         previous = self._handlers.get(charge_point_id)
         # Registered before the old socket is closed, so the old handler's cleanup
@@ -289,6 +329,8 @@ class CentralSystem:
         """Send a command to a connected charge point; fails at once if it is offline."""
         if (handler := self._handlers.get(charge_point_id)) is None:
             raise ChargePointOffline(charge_point_id, type(command).__name__)
+        if isinstance(command, StartCharging):  # the tag it starts with is no card shown
+            self.authorizer.remote_start(charge_point_id, command.id_tag)
         result = await handler.execute(command)
         if (
             isinstance(command, SetConfiguration)

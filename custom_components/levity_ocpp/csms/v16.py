@@ -18,7 +18,7 @@ from ocpp.exceptions import (
     PropertyConstraintViolationError,
 )
 from ocpp.routing import after, on
-from ocpp.v16 import call, call_result
+from ocpp.v16 import call, call_result, datatypes
 from ocpp.v16.enums import (
     Action,
     AuthorizationStatus,
@@ -27,9 +27,11 @@ from ocpp.v16.enums import (
     RegistrationStatus,
 )
 
+from .authorization import Authorization, Authorizer, TagStatus
 from .autostart import AutoStart
 from .commands import Command, CommandFailed, CommandResult, TriggerMessage
 from .hooks import CentralSystemHooks
+from .local_list import LocalListSync
 from .meter import InvalidMeterValue, MeterSample, parse_meter_values
 from .model import ChargePoint, utcnow
 from .rpc import FramedChargePoint
@@ -45,6 +47,17 @@ MAX_CONNECTOR_ID = 32
 # A charger's time further ahead than this is a wrong clock. Trusted, one stamp in
 # 2099 would make every later status and reading look older, frozen for good.
 MAX_CLOCK_AHEAD = timedelta(minutes=15)
+_AUTHORIZATION_STATUS = {status: AuthorizationStatus(status.value) for status in TagStatus}
+
+
+def id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
+    """The rules' answer as OCPP 1.6's IdTagInfo."""
+    expiry = authorization.expiry
+    return datatypes.IdTagInfo(
+        status=_AUTHORIZATION_STATUS[authorization.status],
+        parent_id_tag=authorization.parent_id_tag,
+        expiry_date=format_timestamp(expiry) if expiry is not None else None,
+    )
 
 
 class ChargePointV16(FramedChargePoint, v16.ChargePoint):
@@ -64,14 +77,18 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         *,
         hooks: CentralSystemHooks,
         sessions: SessionManager,
+        authorizer: Authorizer,
         heartbeat_interval: int,
         response_timeout: float = 30,
         auto_start: AutoStart | None = None,
+        local_list: LocalListSync | None = None,
     ) -> None:
         """Handle one connection of `model`."""
         super().__init__(model, connection, response_timeout)
         self._hooks = hooks
         self._sessions = sessions
+        self._authorizer = authorizer
+        self._local_list = local_list
         self._auto_start = auto_start
         self._booted = False
         # A BootNotification we asked for (TriggerMessage) is no restart of the charger.
@@ -135,9 +152,11 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
 
     @after(Action.boot_notification)
     async def after_boot_notification(self, **_: Any) -> None:
-        """Read the charger's configuration once it is registered."""
+        """Read the charger's configuration once it is registered, then check its list."""
         with self.cancelled_on_shutdown():
             await self.fetch_configuration()
+            if self._local_list is not None:
+                await self._local_list.booted(self.model)
 
     async def expect_boot(self, wait_s: float) -> None:
         """Ask a charger that connected but did not boot within `wait_s` to boot now.
@@ -234,9 +253,10 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         )
         if self._auto_start is not None:
             self._auto_start.transaction_started(self.model, connector_id)
+        # Recorded whatever the answer: the charger has started it already.
+        authorization = self._authorizer.authorize_start(self.model, id_tag, transaction)
         return call_result.StartTransaction(
-            transaction_id=transaction.transaction_id,
-            id_tag_info={"status": AuthorizationStatus.accepted},
+            transaction_id=transaction.transaction_id, id_tag_info=id_tag_info(authorization)
         )
 
     @on(Action.meter_values)
@@ -275,7 +295,9 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         )
         if id_tag is None:
             return call_result.StopTransaction()
-        return call_result.StopTransaction(id_tag_info={"status": AuthorizationStatus.accepted})
+        # The session ends either way; the answer tells the charger's cache the tag's standing.
+        authorization = self._authorizer.check(self.id, id_tag)
+        return call_result.StopTransaction(id_tag_info=id_tag_info(authorization))
 
     def _charger_time(self, timestamp: str) -> datetime:
         """The charger's clock is the truth; an unreadable stamp is a broken message."""
@@ -321,9 +343,10 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        """Accept every id tag until authorization rules exist."""
+        """Answer from the id tag rules (authorization.py)."""
         self.model.last_authorize = utcnow()
-        return call_result.Authorize(id_tag_info={"status": AuthorizationStatus.accepted})
+        authorization = self._authorizer.authorize(self.model, id_tag)
+        return call_result.Authorize(id_tag_info=id_tag_info(authorization))
 
     @on(Action.data_transfer)
     def on_data_transfer(
