@@ -15,7 +15,7 @@ from pathlib import Path
 import re
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from pyicumessageformat import Parser
@@ -177,6 +177,24 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
             (entry.entry_id, SUBENTRY_ID_TAG), context={"source": SOURCE_USER}
         ),
     }
+    forms[("options", "security")] = await open_options_step(hass, entry, "security")
+    forms[("charge_point", "new_password")] = await hass.config_entries.subentries.async_configure(
+        forms[("charge_point", "user")]["flow_id"],
+        {"charge_point_id": "CP1", "password_action": "generate"},
+    )
+    await hass.config_entries.subentries.async_configure(
+        forms[("charge_point", "new_password")]["flow_id"], {}
+    )
+    (subentry_id,) = entry.subentries
+    changing = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHARGE_POINT),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    forms[
+        ("charge_point", "password_changed")
+    ] = await hass.config_entries.subentries.async_configure(
+        changing["flow_id"], {"password_action": "generate"}
+    )
     steps = {(kind, step) for kind in ("config", "options") for step in STRINGS[kind]["step"]}
     # Offered when a charger presents an unknown tag: tests/test_tag_scanned.py checks it.
     steps.discard(("config", "add_id_tag"))

@@ -16,6 +16,7 @@ import warnings
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 # The TLS versions the OCPP 1.6 security whitepaper and 2.0.1 require at least.
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
@@ -87,8 +88,8 @@ def read_certificate(certfile: str) -> CertificateInfo:
     )
 
 
-def _public_key(key: object) -> bytes:
-    return key.public_bytes(  # type: ignore[attr-defined, no-any-return]
+def _public_key(key: PublicKeyTypes) -> bytes:
+    return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
@@ -114,7 +115,7 @@ def check_tls_files(files: TlsFiles, now: datetime) -> CertificateInfo:
         raise TlsFileError("keyfile", "key_encrypted") from error
     except (ValueError, UnsupportedAlgorithm) as error:
         raise TlsFileError("keyfile", "key_invalid", str(error)) from error
-    if _public_key(key) != _public_key(certificate.public_key()):
+    if _public_key(key.public_key()) != _public_key(certificate.public_key()):
         raise TlsFileError("keyfile", "key_mismatch")
     if files.cafile:
         _certificates(_read(files.cafile, "cafile"), "cafile", "ca_invalid")

@@ -1,0 +1,226 @@
+"""Charge point passwords: generated and shown once, rotated and sent to the charger."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from ocpp.v16.enums import RegistrationStatus
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from websockets.exceptions import InvalidStatus
+
+from custom_components.levity_ocpp.charge_point_settings import charge_point_subentries
+from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT
+from custom_components.levity_ocpp.csms.security import PASSWORD_ALPHABET
+
+from .client import connect_charge_point
+from .commanded import CommandedChargePoint
+from .conftest import async_wait_until
+from .security_helpers import basic, port_of, setup_secured
+
+OLD = "the-old-password-1"
+SETTINGS = {
+    "authorization": "any_tag",
+    "ocpp_version": "auto",
+    "validate_schema": True,
+    "websocket_ping": True,
+    "subprotocol_optional": False,
+}
+
+
+def subentry_data(entry: MockConfigEntry, charge_point_id: str = "CP1") -> dict[str, Any]:
+    """What is stored for a charge point."""
+    return dict(charge_point_subentries(entry)[charge_point_id].data)
+
+
+async def reconfigure(hass: HomeAssistant, entry: MockConfigEntry, **fields: Any) -> Any:
+    """Open CP1's settings and submit them."""
+    subentry = charge_point_subentries(entry)["CP1"]
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHARGE_POINT),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
+    )
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**SETTINGS, **fields}
+    )
+
+
+async def connects(port: int, password: str) -> bool:
+    """Whether CP1 gets through the handshake with this password."""
+    try:
+        async with connect_charge_point(
+            port, "/CP1", headers=basic("CP1", password), charge_point_class=CommandedChargePoint
+        ) as charge_point:
+            await charge_point.boot()
+    except InvalidStatus:
+        return False
+    return True
+
+
+async def test_adding_generates_and_shows_a_password_once(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    entry = setup_integration
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
+    )
+    # Typed, but not chosen: said rather than dropped.
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"charge_point_id": "CP1", "password": "typed-but-not-used!", **SETTINGS}
+    )
+    assert result["errors"] == {"password": "password_not_used"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"charge_point_id": "CP1", "password_action": "generate", **SETTINGS}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "new_password"
+    shown = result["description_placeholders"]["password"]
+    assert len(shown) == 20
+    assert set(shown) <= set(PASSWORD_ALPHABET)
+    assert charge_point_subentries(entry) == {}  # added only once confirmed
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert subentry_data(entry)["password"] == shown
+    await hass.async_block_till_done()
+    assert await connects(port_of(entry), shown)
+    assert not await connects(port_of(entry), "some-other-password")
+
+
+@pytest.mark.parametrize(
+    ("password", "error"),
+    [
+        ("short-password", "password_length"),
+        ("x" * 41, "password_length"),
+        ("with spaces in it ok?", "password_characters"),
+        ("naïve-password-here", "password_characters"),
+        ("", "password_length"),
+    ],
+)
+async def test_an_entered_password_must_be_usable(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, password: str, error: str
+) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (setup_integration.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"charge_point_id": "CP1", "password_action": "enter", "password": password, **SETTINGS},
+    )
+    assert result["errors"] == {"password": error}
+
+
+async def test_rotation_accepted_keeps_the_old_password_until_the_new_one_is_used(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    hass_client: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    entry = await setup_secured(hass, {"security_profile": 1}, {"CP1": {"password": OLD}})
+    port = port_of(entry)
+    async with connect_charge_point(
+        port, "/CP1", headers=basic("CP1", OLD), charge_point_class=CommandedChargePoint
+    ) as charger:
+        assert (await charger.boot()).status == RegistrationStatus.accepted
+        result = await reconfigure(hass, entry, password_action="generate")
+        assert result["step_id"] == "password_changed"
+        placeholders = result["description_placeholders"]
+        assert (placeholders["sent"], placeholders["delivery"]) == ("yes", "accepted")
+        new = subentry_data(entry)["password"]
+        # Sent as the 1.6 whitepaper says: the password's bytes as hex digits.
+        assert (
+            "ChangeConfiguration",
+            {"key": "AuthorizationKey", "value": new.encode().hex()},
+        ) in [(action, payload) for action, payload in charger.received]
+        assert subentry_data(entry)["previous_password"] == OLD
+        result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+        assert result["reason"] == "password_changed"
+
+        # The secret is nowhere a user shares: diagnostics, the log, the store.
+        device = dr.async_get(hass).async_get_device_by_identifier(
+            (DOMAIN, f"{entry.entry_id}_CP1"), entry.entry_id
+        )
+        assert device is not None
+        shared = str(await get_diagnostics_for_device(hass, hass_client, entry, device))
+        shared += str(await get_diagnostics_for_config_entry(hass, hass_client, entry))
+        # (The charger's own side logs what it received: not ours to hide.)
+        logged = "\n".join(
+            record.getMessage()
+            for record in caplog.records
+            if record.name.startswith(("custom_components", "websockets.server"))
+        )
+        assert "> TEXT" in logged  # websockets' frames at DEBUG: the password's among them
+        for secret in (new, new.encode().hex(), OLD):
+            assert secret not in shared
+            assert secret not in logged
+        model = entry.runtime_data.central_system.charge_points["CP1"]
+        assert model.configuration["AuthorizationKey"]["value"] != new.encode().hex()
+
+    # It reconnects with the old one (not applied yet): still in.
+    assert await connects(port, OLD)
+    # Then with the new one, as it said it would: the old one is forgotten.
+    assert await connects(port, new)
+    await async_wait_until(hass, lambda: subentry_data(entry)["previous_password"] is None)
+    assert not await connects(port, OLD)
+    # A charger that sends the hex digits it was given means the same password.
+    assert await connects(port, new.encode().hex().upper())
+
+
+@pytest.mark.parametrize(
+    ("answer", "delivery", "detail"),
+    [("Rejected", "refused", "Rejected"), ("NotSupported", "refused", "NotSupported")],
+)
+async def test_rotation_refused_the_user_enters_it(
+    hass: HomeAssistant, socket_enabled: None, answer: str, delivery: str, detail: str
+) -> None:
+    entry = await setup_secured(hass, {}, {"CP1": {"password": OLD}})
+    port = port_of(entry)
+    async with connect_charge_point(
+        port, "/CP1", headers=basic("CP1", OLD), charge_point_class=CommandedChargePoint
+    ) as charger:
+        await charger.boot()
+        charger.statuses["ChangeConfiguration"] = answer
+        new = "a-password-i-typed-in"
+        result = await reconfigure(hass, entry, password_action="enter", password=new)
+        placeholders = result["description_placeholders"]
+        assert placeholders["sent"] == "no"
+        assert (placeholders["delivery"], placeholders["detail"]) == (delivery, detail)
+        assert placeholders["generated"] == "no"
+        assert placeholders["password"] == ""  # the user typed it: not shown back
+        assert subentry_data(entry)["password"] == new
+        assert subentry_data(entry)["previous_password"] is None
+        # The open connection stays; the next one needs the new password.
+        assert (await charger.status(1)) is not None
+    assert not await connects(port, OLD)
+    assert await connects(port, new)
+
+
+async def test_rotation_of_an_offline_charger(hass: HomeAssistant, socket_enabled: None) -> None:
+    entry = await setup_secured(hass, {}, {"CP1": {"password": OLD}})
+    result = await reconfigure(hass, entry, password_action="generate")
+    placeholders = result["description_placeholders"]
+    assert (placeholders["sent"], placeholders["delivery"]) == ("no", "offline")
+    assert placeholders["password"] == subentry_data(entry)["password"]  # shown: to enter it
+    assert not await connects(port_of(entry), OLD)
+
+
+async def test_rotation_without_an_answer(hass: HomeAssistant, socket_enabled: None) -> None:
+    entry = await setup_secured(hass, {"command_timeout": 1}, {"CP1": {"password": OLD}})
+    async with connect_charge_point(
+        port_of(entry), "/CP1", headers=basic("CP1", OLD), charge_point_class=CommandedChargePoint
+    ) as charger:
+        await charger.boot()
+        charger.silent.add("ChangeConfiguration")
+        result = await reconfigure(hass, entry, password_action="generate")
+    assert result["description_placeholders"]["delivery"] == "failed"
+    assert subentry_data(entry)["previous_password"] is None
