@@ -224,3 +224,56 @@ async def test_rotation_without_an_answer(hass: HomeAssistant, socket_enabled: N
         result = await reconfigure(hass, entry, password_action="generate")
     assert result["description_placeholders"]["delivery"] == "failed"
     assert subentry_data(entry)["previous_password"] is None
+
+
+async def test_rotation_after_the_charger_went_away(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    entry = await setup_secured(hass, {}, {"CP1": {"password": OLD}})
+    assert await connects(port_of(entry), OLD)  # known now, and gone again
+    result = await reconfigure(hass, entry, password_action="generate")
+    assert result["description_placeholders"]["delivery"] == "offline"
+
+
+async def test_rotation_where_the_version_has_no_password_key(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    """Until 2.0.1 sends SetVariables(BasicAuthPassword), its user enters the password."""
+    entry = await setup_secured(hass, {}, {"CP1": {"password": OLD}})
+    async with connect_charge_point(
+        port_of(entry), "/CP1", headers=basic("CP1", OLD), charge_point_class=CommandedChargePoint
+    ) as charger:
+        await charger.boot()
+        # Stands in for a 2.0.1 connection until the server speaks 2.0.1.
+        entry.runtime_data.central_system.charge_points["CP1"].subprotocol = "ocpp2.0.1"
+        result = await reconfigure(hass, entry, password_action="generate")
+        assert not [action for action, _ in charger.received if action == "ChangeConfiguration"]
+    placeholders = result["description_placeholders"]
+    assert (placeholders["delivery"], placeholders["detail"]) == ("unsupported", "ocpp2.0.1")
+
+
+async def test_reconfigure_says_what_is_wrong(hass: HomeAssistant, socket_enabled: None) -> None:
+    entry = await setup_secured(hass, {}, {"CP1": {"password": OLD}})
+    result = await reconfigure(hass, entry, password_action="keep", password="typed-but-kept-0")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"password": "password_not_used"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**SETTINGS, "password_action": "enter", "password": "short"}
+    )
+    assert result["errors"] == {"password": "password_length"}
+    assert subentry_data(entry)["password"] == OLD
+
+
+async def test_forgetting_the_previous_password_twice_or_too_late(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    """Two connections may confirm the new password at once; the subentry may be gone."""
+    entry = await setup_secured(
+        hass, {}, {"CP1": {"password": "the-new-password-1", "previous_password": OLD}}
+    )
+    central = entry.runtime_data
+    central.password_confirmed("CP1")
+    assert subentry_data(entry)["previous_password"] is None
+    central.password_confirmed("CP1")
+    central.password_confirmed("CP9")
+    assert subentry_data(entry)["password"] == "the-new-password-1"

@@ -80,8 +80,17 @@ async def test_profile_1_right_wrong_and_missing_password(
     assert device is not None
     diagnostics = await get_diagnostics_for_device(hass, hass_client, entry, device)
     assert [c["security_profile"] for c in diagnostics["connections"]] == [1, 1]
-    assert PASSWORD not in caplog.text
     assert PASSWORD not in str(diagnostics)
+    # Nor in what the central system logs, the request headers at DEBUG included.
+    token = basic("CP1", PASSWORD)["Authorization"].split()[1]
+    ours = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith(("custom_components", "websockets.server"))
+    )
+    assert "< Authorization: **REDACTED**" in ours
+    assert token not in ours
+    assert PASSWORD not in ours
 
 
 async def test_no_takeover_of_a_charging_charger_by_its_id(

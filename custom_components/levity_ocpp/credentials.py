@@ -115,15 +115,15 @@ async def async_send_password(
     loaded = entry.state is ConfigEntryState.LOADED
     central_system = entry.runtime_data.central_system if loaded else None
     model = central_system.charge_points.get(charge_point_id) if central_system else None
-    if central_system is None or model is None or not model.connected:
+    if central_system is None or model is None:
         return DeliveryResult(Delivery.OFFLINE)
     if (command := password_configuration(model.subprotocol, password)) is None:
         return DeliveryResult(Delivery.UNSUPPORTED, str(model.subprotocol))
     try:
         result = await central_system.execute(charge_point_id, command)
-    except ChargePointOffline:
-        return DeliveryResult(Delivery.OFFLINE)
     except CommandFailed as error:
+        if isinstance(error, ChargePointOffline):
+            return DeliveryResult(Delivery.OFFLINE)
         return DeliveryResult(Delivery.FAILED, error.detail or error.reason)
     if not result.succeeded:
         return DeliveryResult(Delivery.REFUSED, str(result.status))

@@ -186,7 +186,7 @@ _HANDSHAKE_PROBLEMS = {
 
 def handshake_problem(error: ssl.SSLError) -> str:
     """Why a charger's TLS handshake failed, in words a user can act on."""
-    reason = error.reason or ""
+    reason = getattr(error, "reason", None) or ""
     return _HANDSHAKE_PROBLEMS.get(reason, f"TLS handshake failed ({reason or error})")
 
 
