@@ -151,8 +151,15 @@ async def test_rotation_accepted_keeps_the_old_password_until_the_new_one_is_use
             (DOMAIN, f"{entry.entry_id}_CP1"), entry.entry_id
         )
         assert device is not None
+        summary = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+        assert summary["security"] == {
+            "minimum_profile": 1,
+            "tls": False,
+            "client_certificates": False,
+        }
+        assert summary["charge_points"]["charge_point_1"]["password_set"] is True
         shared = str(await get_diagnostics_for_device(hass, hass_client, entry, device))
-        shared += str(await get_diagnostics_for_config_entry(hass, hass_client, entry))
+        shared += str(summary)
         # (The charger's own side logs what it received: not ours to hide.)
         logged = "\n".join(
             record.getMessage()

@@ -34,6 +34,9 @@ TO_REDACT = {
     "id_tag",
     "stop_id_tag",
     "parent_id_tag",
+    # Charge point passwords (security profiles 1 and 2), wherever they appear.
+    "password",
+    "previous_password",
 }
 # What an id tag subentry says about a person: the tag, its name, group and person.
 ID_TAG_FIELDS_TO_REDACT = {"id_tag", "name", "parent_id_tag", "person"}
@@ -157,6 +160,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """The central system's settings and a summary of each charge point."""
     central = entry.runtime_data
+    security = central.central_system.security
     return {
         # The id tag option may be a real card's number.
         "entry": {
@@ -164,6 +168,11 @@ async def async_get_config_entry_diagnostics(
             "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
         "listening_port": central.central_system.bound_port,
+        "security": {
+            "minimum_profile": int(security.authenticator.minimum),
+            "tls": security.ssl_context is not None,
+            "client_certificates": security.authenticator.client_certificates,
+        },
         "id_tags": [
             async_redact_data(dict(subentry.data), ID_TAG_FIELDS_TO_REDACT)
             for subentry in id_tag_subentries(entry).values()
@@ -177,6 +186,7 @@ async def async_get_config_entry_diagnostics(
                     "model": cp.model,
                     "firmware_version": cp.firmware_version,
                     "connectors": cp.connector_ids,
+                    "password_set": central.central_system.settings_for(cp.id).password is not None,
                 },
                 cp.id,
             )
