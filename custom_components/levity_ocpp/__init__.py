@@ -172,9 +172,8 @@ async def async_remove_config_entry_device(
     charge_point, connector_id = target
     if connector_id is not None:
         return False
+    # Forgotten first (its connection closes aside), then its approval goes.
+    central.central_system.forget(charge_point.id)
     if (subentry := charge_point_subentries(entry).get(charge_point.id)) is not None:
-        # The central system forgets it as it sees the subentry go.
         hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
-    else:
-        await central.central_system.remove(charge_point.id)
     return True

@@ -233,12 +233,13 @@ class LevityConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is None:
             self._set_confirm_only()
             return self.async_show_form(step_id="add", description_placeholders=placeholders)
+        # Approved meanwhile by hand, the central system would have ended this flow.
         charge_point_id = self._discovered[CHARGE_POINT_ID]
-        if is_approved(entry, charge_point_id):
-            return self.async_abort(reason="charge_point_already_added")
         async_approve(
             self.hass, entry, charge_point_id, initial_settings(self._discovered[SUBPROTOCOL])
         )
+        # The central system ends this flow as it sees the approval; HA takes an
+        # abort from a flow removed during its step, and shows its message.
         return self.async_abort(reason="charge_point_added", description_placeholders=placeholders)
 
     def _central_system(self, discovery_info: DiscoveryInfoType) -> LevityConfigEntry:

@@ -27,9 +27,7 @@ MINOR_VERSION = 2
 
 
 async def async_migrate(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Migrate an entry to the current version; False for one from a newer version."""
-    if entry.version > VERSION:
-        return False  # a downgrade: this code cannot know what a newer one stored
+    """Migrate an entry to the current version (HA refuses a newer major version itself)."""
     if entry.minor_version < 2:
         await _async_approve_known(hass, entry)
     hass.config_entries.async_update_entry(entry, version=VERSION, minor_version=MINOR_VERSION)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -82,14 +82,6 @@ class UnknownChargePoints:
         self.capacity = capacity
         self.forget_after = forget_after
         self._entries: OrderedDict[str, UnknownChargePoint] = OrderedDict()
-
-    def __iter__(self) -> Iterator[UnknownChargePoint]:
-        """The unknown chargers, the one heard from longest ago first."""
-        return iter(list(self._entries.values()))
-
-    def __len__(self) -> int:
-        """How many unknown chargers are remembered."""
-        return len(self._entries)
 
     def get(self, charge_point_id: str) -> UnknownChargePoint | None:
         """What an unknown charger said, if it is remembered."""
@@ -242,19 +234,18 @@ class Admission:
         self._schedule_expiry()
         return status
 
-    def is_approved(self, charge_point_id: str) -> bool:
-        """Whether the user approved this charger."""
-        return self._is_approved(charge_point_id)
-
     def touch(self, charge_point_id: str) -> None:
         """An unknown charger sent something: it is still around."""
         if (entry := self.unknown.get(charge_point_id)) is not None:
             self.unknown.record(replace(entry, last_seen=utcnow()))
 
     def approved(self, charge_point_id: str) -> None:
-        """The user approved a charger: it is no longer waiting (its offer goes)."""
-        if self.unknown.pop(charge_point_id) is not None:
-            self._hooks.unknown_charge_point_forgotten(charge_point_id)
+        """The user approved a charger: it is no longer waiting, and no longer offered.
+
+        Even one not waiting here: its offer may be from before a restart.
+        """
+        self.unknown.pop(charge_point_id)
+        self._hooks.unknown_charge_point_forgotten(charge_point_id)
 
     def expire(self, now: datetime | None = None) -> None:
         """Forget the unknown chargers not heard from for a while."""
@@ -314,22 +305,6 @@ class Gate:
         self._subprotocol = subprotocol
         self._on_admitted = on_admitted
         self._refusals = 0
-
-    @classmethod
-    def open(cls, charge_point_id: str) -> Gate:
-        """A gate that lets everything through (a connection admitted by whoever made it)."""
-        return cls(
-            Admission(
-                policy=AdmissionPolicy.ACCEPT,
-                is_approved=lambda _: True,
-                hooks=CentralSystemHooks(),
-            ),
-            charge_point_id,
-            remote_address=None,
-            subprotocol=None,
-            admitted=True,
-            on_admitted=lambda: None,
-        )
 
     @property
     def retry_interval(self) -> int:

@@ -141,7 +141,7 @@ class CentralSystem:
         before, self._settings = self._settings, settings
         for charge_point_id in before.keys() - settings.keys():
             if charge_point_id in self.charge_points:
-                self._forget(charge_point_id)
+                self.forget(charge_point_id)
         for charge_point_id in settings.keys() - before.keys():
             self.admission.approved(charge_point_id)
             handler = self._handlers.get(charge_point_id)
@@ -365,9 +365,9 @@ class CentralSystem:
 
         It is unknown from then on: its next connection must be admitted anew.
         """
-        await self._forget(charge_point_id)
+        await self.forget(charge_point_id)
 
-    def _forget(self, charge_point_id: str) -> asyncio.Task[None]:
+    def forget(self, charge_point_id: str) -> asyncio.Task[None]:
         """Forget a charge point now; its connection and sessions end in the task returned.
 
         Gone before anything is awaited: a reconnect meanwhile finds an unknown charger.

@@ -70,11 +70,11 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         heartbeat_interval: int,
         response_timeout: float = 30,
         auto_start: AutoStart | None = None,
-        gate: Gate | None = None,
+        gate: Gate,
     ) -> None:
-        """Handle one connection of `model`; `gate` says what it may send (all: none given)."""
+        """Handle one connection of `model`; `gate` says what it may send."""
         super().__init__(model, connection, response_timeout)
-        self.gate = gate or Gate.open(model.id)
+        self.gate = gate
         self._hooks = hooks
         self._sessions = sessions
         self._auto_start = auto_start
