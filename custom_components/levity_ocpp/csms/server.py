@@ -31,7 +31,7 @@ from .local_list import LocalListSync
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
-from .settings import AdmissionPolicy, ChargePointSettings
+from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
 
@@ -104,7 +104,14 @@ class CentralSystem:
         # The user's settings per approved charge point id; replaced as a whole by
         # the layer above whenever one changes (see `settings_for`).
         self._settings: dict[str, ChargePointSettings] = settings or {}
-        self.auto_start = AutoStart(self.execute, auto_start_delay, id_tag)
+        self.auto_start = AutoStart(
+            self.execute,
+            auto_start_delay,
+            id_tag,
+            card_required=lambda charge_point_id: (
+                self.settings_for(charge_point_id).authorization is AuthorizationMode.KNOWN_TAGS
+            ),
+        )
         self.hooks = hooks or CentralSystemHooks()
         self.charge_points: dict[str, ChargePoint] = {cp.id: cp for cp in charge_points}
         self.admission = Admission(
