@@ -16,7 +16,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.levity_ocpp  # noqa: F401 - HA must be able to find the integration
-from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, DOMAIN
+from custom_components.levity_ocpp.const import (
+    CONF_ADMISSION_POLICY,
+    CONF_HEARTBEAT_INTERVAL,
+    DOMAIN,
+)
+from custom_components.levity_ocpp.migration import MINOR_VERSION
 
 from .client import TestChargePoint, connect_charge_point
 
@@ -34,12 +39,17 @@ def auto_enable_custom_integrations(
 
 @pytest.fixture
 def config_entry() -> MockConfigEntry:
-    """A central system on a free port of 127.0.0.1 (port 0: the OS picks one)."""
+    """A central system on a free port of 127.0.0.1 (port 0: the OS picks one).
+
+    It accepts every new charge point, so tests of what a charger does need not
+    approve it first (tests of approval set the policy to approve).
+    """
     return MockConfigEntry(
         domain=DOMAIN,
         title="OCPP central system",
         data={CONF_HOST: "127.0.0.1", CONF_PORT: 0},
-        options={CONF_HEARTBEAT_INTERVAL: 60},
+        options={CONF_HEARTBEAT_INTERVAL: 60, CONF_ADMISSION_POLICY: "accept"},
+        minor_version=MINOR_VERSION,
     )
 
 

@@ -14,7 +14,12 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, DOMAIN
+from custom_components.levity_ocpp.const import (
+    CONF_ADMISSION_POLICY,
+    CONF_HEARTBEAT_INTERVAL,
+    DOMAIN,
+)
+from custom_components.levity_ocpp.migration import MINOR_VERSION
 
 from .client import TestChargePoint
 from .commanded import CommandedChargePoint
@@ -71,8 +76,9 @@ def entry_with(*subentries: ConfigSubentryData, **options: Any) -> MockConfigEnt
         domain=DOMAIN,
         title="OCPP central system",
         data={CONF_HOST: "127.0.0.1", CONF_PORT: 0},
-        options={CONF_HEARTBEAT_INTERVAL: 60, **options},
+        options={CONF_HEARTBEAT_INTERVAL: 60, CONF_ADMISSION_POLICY: "accept", **options},
         subentries_data=list(subentries),
+        minor_version=MINOR_VERSION,
     )
 
 

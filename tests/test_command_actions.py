@@ -11,7 +11,13 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, CONF_ID_TAG, DOMAIN
+from custom_components.levity_ocpp.const import (
+    CONF_ADMISSION_POLICY,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_ID_TAG,
+    DOMAIN,
+)
+from custom_components.levity_ocpp.migration import MINOR_VERSION
 
 from .client import connect_charge_point
 from .command_helpers import ScheduledChargePoint, act, commanded, device_id
@@ -317,7 +323,8 @@ async def test_a_command_never_reaches_another_central_systems_charger(
     other = MockConfigEntry(
         domain=DOMAIN,
         data={CONF_HOST: "127.0.0.1", CONF_PORT: 0},
-        options={CONF_HEARTBEAT_INTERVAL: 60},
+        options={CONF_HEARTBEAT_INTERVAL: 60, CONF_ADMISSION_POLICY: "accept"},
+        minor_version=MINOR_VERSION,
     )
     other.add_to_hass(hass)
     assert await hass.config_entries.async_setup(other.entry_id)

@@ -16,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.levity_ocpp.const import (
+    CONF_ADMISSION_POLICY,
     CONF_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
@@ -54,9 +55,16 @@ def busy_port(socket_enabled: None) -> Iterator[int]:
         yield squatter.getsockname()[1]
 
 
-def user_input(port: int, host: str = LOCALHOST, heartbeat: int = 120) -> dict[str, Any]:
+def user_input(
+    port: int, host: str = LOCALHOST, heartbeat: int = 120, policy: str = "approve"
+) -> dict[str, Any]:
     """What a user types into the form."""
-    return {CONF_HOST: host, CONF_PORT: port, CONF_HEARTBEAT_INTERVAL: heartbeat}
+    return {
+        CONF_HOST: host,
+        CONF_PORT: port,
+        CONF_HEARTBEAT_INTERVAL: heartbeat,
+        CONF_ADMISSION_POLICY: policy,
+    }
 
 
 async def test_user_flow_creates_entry(
@@ -70,15 +78,17 @@ async def test_user_flow_creates_entry(
         CONF_HOST: DEFAULT_HOST,
         CONF_PORT: DEFAULT_PORT,
         CONF_HEARTBEAT_INTERVAL: DEFAULT_HEARTBEAT_INTERVAL,
+        CONF_ADMISSION_POLICY: "approve",  # new charge points wait for the user
     }
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(free_port, host=f"  {LOCALHOST} ", heartbeat=120)
+        result["flow_id"],
+        user_input(free_port, host=f"  {LOCALHOST} ", heartbeat=120, policy="accept"),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"OCPP central system on port {free_port}"
     assert result["data"] == {CONF_HOST: LOCALHOST, CONF_PORT: free_port}
-    assert result["options"] == {CONF_HEARTBEAT_INTERVAL: 120}
+    assert result["options"] == {CONF_HEARTBEAT_INTERVAL: 120, CONF_ADMISSION_POLICY: "accept"}
     assert isinstance(result["data"][CONF_PORT], int)
     assert len(mock_setup_entry.mock_calls) == 1
 

@@ -907,7 +907,7 @@ async def remove_device(hass: HomeAssistant, hass_ws_client: WebSocketGenerator)
     return remove
 
 
-async def test_remove_device_only_when_disconnected(
+async def test_removing_a_connected_charge_point_closes_its_connection(
     hass: HomeAssistant,
     remove_device: RemoveDevice,
     hass_storage: dict[str, Any],
@@ -922,17 +922,15 @@ async def test_remove_device_only_when_disconnected(
         await hass.async_block_till_done()
         device = device_named(hass, entry, "CP1")
         response = await remove_device(device.id)
-        assert not response["success"]
-        assert device_named(hass, entry, "CP1") is not None
-        assert state(hass, STATUS) == "available"
-
-    await async_wait_until(hass, lambda: state(hass, CONNECTED) == STATE_OFF)
-    response = await remove_device(device.id)
-    assert response["success"]
-    await hass.async_block_till_done()
-    assert device_named(hass, entry, "CP1") is None
-    assert er.async_get(hass).async_get(CONNECTED) is None
-    assert hass.states.get(CONNECTED) is None
+        assert response["success"]
+        # Unknown from now on: its connection is closed, it must connect anew.
+        await asyncio.wait_for(cp.connection.wait_closed(), 5)
+        assert cp.connection.close_code == 1000
+        await hass.async_block_till_done()
+        assert device_named(hass, entry, "CP1") is None
+        assert er.async_get(hass).async_get(CONNECTED) is None
+        assert hass.states.get(CONNECTED) is None
+        assert "CP1" not in entry.runtime_data.charge_points
 
     # Forgotten for good: not brought back by a restart.
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -15,11 +15,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.levity_ocpp.const import (
+    CONF_ADMISSION_POLICY,
     CONF_AUTO_START_DELAY,
     CONF_HEARTBEAT_INTERVAL,
     CONF_ID_TAG,
     DOMAIN,
 )
+from custom_components.levity_ocpp.migration import MINOR_VERSION
 
 from .client import DEFAULT_CONFIGURATION
 from .commanded import CommandedChargePoint
@@ -36,7 +38,13 @@ def config_entry() -> MockConfigEntry:
         domain=DOMAIN,
         title="OCPP central system",
         data={CONF_HOST: "127.0.0.1", CONF_PORT: 0},
-        options={CONF_HEARTBEAT_INTERVAL: 60, CONF_AUTO_START_DELAY: 0.05, CONF_ID_TAG: "GARAGE"},
+        options={
+            CONF_HEARTBEAT_INTERVAL: 60,
+            CONF_AUTO_START_DELAY: 0.05,
+            CONF_ID_TAG: "GARAGE",
+            CONF_ADMISSION_POLICY: "accept",
+        },
+        minor_version=MINOR_VERSION,
     )
 
 

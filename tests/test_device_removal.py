@@ -26,7 +26,7 @@ async def remove(ws_client: Any, device: dr.DeviceEntry, entry_id: str) -> bool:
     return bool(response["success"])
 
 
-async def test_only_a_disconnected_or_unknown_device_can_be_removed(
+async def test_a_charge_point_or_unknown_device_can_be_removed(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
     connect: Connect,
@@ -43,11 +43,13 @@ async def test_only_a_disconnected_or_unknown_device_can_be_removed(
         cp1_device = registry.async_get_device_by_identifier((DOMAIN, f"{entry_id}_CP1"), entry_id)
         cp2_device = registry.async_get_device_by_identifier((DOMAIN, f"{entry_id}_CP2"), entry_id)
         assert cp1_device is not None and cp2_device is not None
-        assert not await remove(client, cp1_device, entry_id)  # connected
         # A device left over from a charge point this central system no longer knows.
         stale = registry.async_get_or_create(
             config_entry_id=entry_id, identifiers={(DOMAIN, f"{entry_id}_GONE")}
         )
         assert await remove(client, stale, entry_id)
         assert await remove(client, cp2_device, entry_id)  # disconnected
-    assert set(setup_integration.runtime_data.charge_points) == {"CP1"}
+        assert set(setup_integration.runtime_data.charge_points) == {"CP1"}
+        assert await remove(client, cp1_device, entry_id)  # connected: it is closed
+        assert setup_integration.runtime_data.charge_points == {}
+    assert not setup_integration.subentries  # their approvals went with them

@@ -364,6 +364,7 @@ async def test_a_session_trigger_on_a_device_that_is_no_connector_fails_to_attac
     parent = charge_point_device(hass, setup_integration)
     stray = dr.async_get(hass).async_get_or_create_child(
         config_entry_id=setup_integration.entry_id,
+        config_subentry_id=parent.config_subentry_id,
         identifiers={(DOMAIN, "stray")},
         parent_device_id=parent.id,
         name="Stray",

@@ -72,11 +72,11 @@ async def test_statistics_carry_the_name_of_the_card_and_its_person(
         stranger: "EV charging, card …NGER (OCPP central system)",
     }
     # Renamed, or linked to nobody: the names follow without a session.
-    [subentry] = [s for s in entry.subentries.values() if s.data["id_tag"] == "CARD-ANNA"]
+    [subentry] = [s for s in entry.subentries.values() if s.data.get("id_tag") == "CARD-ANNA"]
     hass.config_entries.async_update_subentry(
         entry, subentry, data={**subentry.data, "name": "Work card"}
     )
-    [lost_entry] = [s for s in entry.subentries.values() if s.data["id_tag"] == "CARD-LOST"]
+    [lost_entry] = [s for s in entry.subentries.values() if s.data.get("id_tag") == "CARD-LOST"]
     hass.config_entries.async_update_subentry(
         entry, lost_entry, data={**lost_entry.data, "name": "Lost card"}
     )
@@ -88,7 +88,7 @@ async def test_statistics_carry_the_name_of_the_card_and_its_person(
     assert renamed[anna] == "EV charging, card …ANNA (OCPP central system)"
     assert renamed[lost] == "EV charging, Lost card (OCPP central system)"
     # A tag without statistics gets none by being renamed.
-    [house] = [s for s in entry.subentries.values() if s.data["id_tag"] == "HOUSE-7"]
+    [house] = [s for s in entry.subentries.values() if s.data.get("id_tag") == "HOUSE-7"]
     hass.config_entries.async_update_subentry(entry, house, data={**house.data, "name": "H7"})
     assert len(await names(hass)) == 3
 

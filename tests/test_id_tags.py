@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from ocpp.v16.enums import ChargePointStatus
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .client import ConfiguredChargePoint
+from .commanded import CommandedChargePoint
 from .conftest import Connect, async_wait_until
 from .id_tag_helpers import (
     TAGS,
@@ -19,6 +21,7 @@ from .id_tag_helpers import (
     stop_transaction,
     tag_subentry_object,
 )
+from .test_control import sent
 from .test_sessions import get_sessions
 
 
@@ -156,3 +159,20 @@ async def test_tag_changes_apply_without_a_reload(
         await hass.async_block_till_done()
         anna = await authorize(cp, "CARD-ANNA")
         assert anna == {"status": "Accepted", "parent_id_tag": "HOUSE-7"}  # the group's expiry left
+
+
+async def test_a_card_decides_where_only_known_tags_may_charge(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """Starting every plugged-in car with our own tag would let anyone charge at CP1."""
+    async with (
+        connect("/CP1", charge_point_class=CommandedChargePoint) as cp1,
+        connect("/CP2", charge_point_class=CommandedChargePoint) as cp2,
+    ):
+        await cp1.boot()
+        await cp2.boot()
+        await cp1.status(1, ChargePointStatus.preparing)
+        await cp2.status(1, ChargePointStatus.preparing)
+        await async_wait_until(hass, lambda: sent(cp2, "RemoteStartTransaction"))
+        assert sent(cp2, "RemoteStartTransaction") == [{"id_tag": "HA-OWN", "connector_id": 1}]
+        assert sent(cp1, "RemoteStartTransaction") == []

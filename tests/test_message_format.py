@@ -15,7 +15,11 @@ from pathlib import Path
 import re
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from pyicumessageformat import Parser
@@ -163,13 +167,29 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
     """Each form's title, description and fields use only what the flow passes."""
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: "127.0.0.1", CONF_PORT: 9000})
     entry.add_to_hass(hass)
+    # A new charge point's discovery needs its central system running.
+    running = MockConfigEntry(domain=DOMAIN, data={CONF_HOST: "127.0.0.1", CONF_PORT: 0})
+    running.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(running.entry_id)
+    discovered = {"entry_id": running.entry_id, "charge_point_id": "CP7", "vendor": "V"}
+    discovered |= {"model": "M", "serial_number": None, "firmware_version": None}
+    discovered |= {"remote_address": "192.0.2.7:1", "subprotocol": "ocpp1.6"}
+    discovery = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_INTEGRATION_DISCOVERY}, data=discovered
+    )
+    title_placeholders = hass.config_entries.flow.async_get(discovery["flow_id"])["context"][
+        "title_placeholders"
+    ]
+    assert used({"title": STRINGS["config"]["flow_title"]}) <= set(title_placeholders)
     forms = {
         ("config", "user"): await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_USER}
         ),
         ("config", "reconfigure"): await entry.start_reconfigure_flow(hass),
         ("options", "init"): await hass.config_entries.options.async_init(entry.entry_id),
+        ("config", "add"): discovery,
         ("options", "general"): await open_options_step(hass, entry, "general"),
+        ("options", "admission"): await open_options_step(hass, entry, "admission"),
         ("charge_point", "user"): await hass.config_entries.subentries.async_init(
             (entry.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
         ),
@@ -209,9 +229,12 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
         provided = set(result.get("description_placeholders") or {})
         strings = STRINGS["config_subentries"].get(kind) or STRINGS[kind]
         assert used(strings["step"][step]) <= provided, (kind, step)
-    # Errors and aborts are shown without placeholders of their own.
+    # Errors and aborts are shown without placeholders of their own, but the one
+    # that says a charge point was added (test_admission.py checks it gets them).
     assert used(STRINGS["config"]["error"]) == set()
-    assert used(STRINGS["config"]["abort"]) == set()
+    aborts = dict(STRINGS["config"]["abort"])
+    assert used({"added": aborts.pop("charge_point_added")}) == {"charge_point_id"}
+    assert used(aborts) == set()
 
 
 def test_entity_names_get_their_placeholders() -> None:

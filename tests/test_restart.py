@@ -108,11 +108,19 @@ async def test_damaged_or_newer_saved_data_does_not_stop_the_others(
         "key": f"{prefix}.transactions",
         "data": {"next_id": 8, "open": [open_session]},
     }
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    # Saved by a version before approvals: GOOD is approved as it was (migration.py).
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=config_entry.entry_id,
+        data=dict(config_entry.data),
+        options=dict(config_entry.options),
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    central = config_entry.runtime_data
+    central = entry.runtime_data
     assert set(central.charge_points) == {"GOOD"}
     assert central.charge_points["GOOD"].connector(1).transaction.transaction_id == 7
     assert "Skipped a saved charge point" in caplog.text
-    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    assert await hass.config_entries.async_unload(entry.entry_id)

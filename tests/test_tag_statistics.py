@@ -16,7 +16,12 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     statistics_during_period,
 )
 
-from custom_components.levity_ocpp.const import CONF_HEARTBEAT_INTERVAL, DOMAIN
+from custom_components.levity_ocpp.const import (
+    CONF_ADMISSION_POLICY,
+    CONF_HEARTBEAT_INTERVAL,
+    DOMAIN,
+)
+from custom_components.levity_ocpp.migration import MINOR_VERSION
 from custom_components.levity_ocpp.tag_statistics import (
     energy_statistic_id,
     energy_statistic_name,
@@ -56,7 +61,8 @@ async def test_two_central_systems_keep_their_own_sums(
         domain=DOMAIN,
         title="OCPP central system on port 9001",
         data={CONF_HOST: "127.0.0.1", CONF_PORT: 0},
-        options={CONF_HEARTBEAT_INTERVAL: 60},
+        options={CONF_HEARTBEAT_INTERVAL: 60, CONF_ADMISSION_POLICY: "accept"},
+        minor_version=MINOR_VERSION,
     )
     other.add_to_hass(hass)
     assert await hass.config_entries.async_setup(other.entry_id)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    SOURCE_IGNORE,
+    ConfigEntry,
+    ConfigEntryChange,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -12,7 +17,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .central import LevityCentral, LevityConfigEntry
 from .certificates import async_forget as async_forget_certificate, async_load_tls
-from .charge_point_settings import settings_from_entry
+from .charge_point_settings import charge_point_subentries, settings_from_entry
 from .clock import async_track_time_bound_values
 from .const import (
     CONF_ADMISSION_POLICY,
@@ -31,6 +36,8 @@ from .const import (
 from .csms.server import CentralSystem
 from .csms.settings import AdmissionPolicy
 from .id_tag_settings import tag_book_from_entry
+from .migration import async_migrate
+from .new_charge_points import flow_unique_id, ignored_charge_points
 from .refusals import async_forget, async_refusals
 from .security_options import minimum_profile, tls_files
 from .services import async_setup_services
@@ -55,10 +62,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bool:
+    """Bring an entry of an older version up to date (see migration.py)."""
+    return await async_migrate(hass, entry)
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bool:
     """Start the central system of this entry and its platforms."""
     store = ChargePointStore(hass, entry.entry_id)
     known = await store.async_load()
+    settings = settings_from_entry(entry)
     sessions = SessionStore(hass, entry.entry_id)
     await sessions.async_load()
     central = LevityCentral(hass, entry, store, sessions, IdTagStatistics(hass, entry))
@@ -75,12 +88,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         id_tag=entry.options.get(CONF_ID_TAG, DEFAULT_ID_TAG),
         response_timeout=entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
         policy=AdmissionPolicy(entry.options.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE)),
-        settings=settings_from_entry(entry),
+        settings=settings,
         minimum_profile=minimum_profile(entry.options),
         ssl_context=tls.context if tls else None,
         tags=tag_book_from_entry(entry),
+        ignored=ignored_charge_points(hass, entry),
     )
     store.bind(central.charge_points.values)
+    for charge_point in known:
+        if charge_point.id not in settings:
+            # Its subentry was deleted while the central system was not running.
+            await central.central_system.remove(charge_point.id)
     central.async_register_known()
     try:
         await central.central_system.start()
@@ -110,12 +128,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
     entry.async_on_unload(async_track_time_bound_values(hass, central))
 
     @callback
-    def _entry_changed(change: ConfigEntryChange, changed: LevityConfigEntry) -> None:
+    def _entry_changed(change: ConfigEntryChange, changed: ConfigEntry) -> None:
         # Charge point subentries take effect live: no reload, no charger disconnected.
         # (A dispatcher signal, not an update listener: options reload the entry.)
         if changed is entry and change is ConfigEntryChange.UPDATED:
             central.central_system.settings = settings_from_entry(entry)
             central.id_tags.refresh(central.central_system, central.statistics)
+        elif changed.domain == DOMAIN and changed.source == SOURCE_IGNORE:
+            # The user ignored a new charge point, or changed their mind.
+            central.central_system.admission.ignored = ignored_charge_points(hass, entry)
 
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
@@ -133,27 +154,37 @@ async def async_unload_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> None:
-    """Forget the charge points of a removed central system."""
+    """Forget the charge points of a removed central system, and those it ignored."""
     await ChargePointStore(hass, entry.entry_id).async_remove()
     await SessionStore(hass, entry.entry_id).async_remove()
     async_forget(hass, entry.entry_id)
     async_forget_certificate(hass, entry.entry_id)
+    for charge_point_id in ignored_charge_points(hass, entry):
+        ignored = hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, flow_unique_id(entry.entry_id, charge_point_id)
+        )
+        if ignored is not None:
+            await hass.config_entries.async_remove(ignored.entry_id)
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: LevityConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user remove a charge point that is not connected (it comes back if it does).
+    """Let the user remove a charge point: it is unknown again, as if never added.
 
-    Its open sessions end there (recorded as ended by removal). A connector's device
-    goes with its charge point, not on its own.
+    Its subentry goes (and with it the device and entities), its connection is
+    closed and its open sessions end there (recorded as ended by removal); it
+    must be added again to charge here. A connector's device goes with its
+    charge point, not on its own.
     """
     central = entry.runtime_data
     if (target := central.device_target(device)) is None:
         return True  # no charge point of ours: nothing to forget
     charge_point, connector_id = target
-    if connector_id is not None or charge_point.connected:
+    if connector_id is not None:
         return False
-    await central.central_system.remove(charge_point.id)
-    central.store.schedule_save()
+    # Forgotten first (its connection closes aside), then its approval goes.
+    central.central_system.forget(charge_point.id)
+    if (subentry := charge_point_subentries(entry).get(charge_point.id)) is not None:
+        hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
     return True

@@ -12,8 +12,10 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 
 from .amendments import SessionAmendments
+from .charge_point_settings import charge_point_subentries
 from .const import DOMAIN
 from .credentials import async_forget_previous_password
+from .csms.admission import UnknownChargePoint
 from .csms.authorization import Authorization
 from .csms.hooks import CentralSystemHooks
 from .csms.limits import LimitProfile
@@ -22,6 +24,7 @@ from .csms.server import CentralSystem
 from .csms.transactions import Transaction
 from .current_limit import async_limit_new_transaction, async_restore_current_limits
 from .id_tag_events import IdTagEvents
+from .new_charge_points import async_approve, async_offer, async_withdraw, initial_settings
 from .refusals import async_refusals
 from .session_events import (
     EVENT_SESSION_STARTED,
@@ -92,6 +95,11 @@ class LevityCentral(CentralSystemHooks):
         self._adders.append(adder)
         return lambda: self._adders.remove(adder)
 
+    def subentry_id(self, charge_point: ChargePoint) -> str | None:
+        """The subentry (the user's approval) a charge point's devices and entities belong to."""
+        subentry = charge_point_subentries(self.entry).get(charge_point.id)
+        return subentry.subentry_id if subentry is not None else None
+
     @callback
     def async_register_known(self) -> None:
         """Register the devices of charge points known from before the restart."""
@@ -140,6 +148,22 @@ class LevityCentral(CentralSystemHooks):
         self._update_device(charge_point)
         charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
         self._announce(charge_point, CHARGE_POINT_CONNECTOR)
+        self.store.schedule_save()
+
+    def charge_point_pending(self, charge_point: UnknownChargePoint) -> None:
+        """A charger waits for the user's approval: a discovery to add or ignore it."""
+        async_offer(self.hass, self.entry, charge_point)
+
+    def unknown_charge_point_forgotten(self, charge_point_id: str) -> None:
+        """A waiting charger is approved or gone: its discovery goes too."""
+        async_withdraw(self.hass, self.entry, charge_point_id)
+
+    def charge_point_accepted(self, charge_point_id: str, subprotocol: str | None) -> None:
+        """The policy accepts every new charger: its subentry is added for the user."""
+        async_approve(self.hass, self.entry, charge_point_id, initial_settings(subprotocol))
+
+    def charge_point_removed(self, charge_point: ChargePoint) -> None:
+        """The user removed a charge point: it leaves the store (its device is gone)."""
         self.store.schedule_save()
 
     def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
@@ -285,6 +309,7 @@ class LevityCentral(CentralSystemHooks):
     def _update_device(self, charge_point: ChargePoint) -> dr.DeviceEntry:
         return dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,
+            config_subentry_id=self.subentry_id(charge_point),
             identifiers={charge_point_identifier(self.entry.entry_id, charge_point.id)},
             name=charge_point.id,
             manufacturer=charge_point.vendor,
@@ -307,6 +332,7 @@ class LevityCentral(CentralSystemHooks):
         for cid in charge_point.connector_ids:
             child = device_registry.async_get_or_create_child(
                 config_entry_id=self.entry.entry_id,
+                config_subentry_id=parent.config_subentry_id,
                 identifiers={connector_identifier(self.entry.entry_id, charge_point.id, cid)},
                 parent_device_id=parent.id,
                 translation_key="connector",

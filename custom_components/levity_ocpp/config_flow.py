@@ -8,6 +8,7 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
@@ -15,12 +16,15 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers import selector
+from homeassistant.helpers.typing import DiscoveryInfoType
 import probatio
 
 from .central import LevityConfigEntry
 from .charge_point_flow import ChargePointSubentryFlow
 from .const import (
+    CONF_ADMISSION_POLICY,
     CONF_AUTO_START_DELAY,
     CONF_COMMAND_TIMEOUT,
     CONF_HEARTBEAT_INTERVAL,
@@ -41,8 +45,20 @@ from .const import (
     SUBENTRY_CHARGE_POINT,
     SUBENTRY_ID_TAG,
 )
+from .csms.settings import AdmissionPolicy
 from .id_tag_discovery import IdTagDiscoveryFlow
 from .id_tag_flow import IdTagSubentryFlow
+from .migration import MINOR_VERSION, VERSION
+from .new_charge_points import (
+    CHARGE_POINT_ID,
+    ENTRY_ID,
+    SUBPROTOCOL,
+    async_approve,
+    description_placeholders,
+    flow_unique_id,
+    initial_settings,
+    is_approved,
+)
 from .security_options import SECURITY_OPTIONS, async_validate_security, security_schema
 
 HEARTBEAT_SELECTOR = selector.NumberSelector(
@@ -79,6 +95,13 @@ EXAMPLE_URL = f"ws://homeassistant.local:{DEFAULT_PORT}/CP1"
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
 )
+POLICY_SELECTOR = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=[policy.value for policy in AdmissionPolicy],
+        translation_key=CONF_ADMISSION_POLICY,
+        mode=selector.SelectSelectorMode.LIST,
+    )
+)
 
 
 def _address_schema(defaults: dict[str, Any]) -> dict[probatio.Marker, Any]:
@@ -90,6 +113,10 @@ def _address_schema(defaults: dict[str, Any]) -> dict[probatio.Marker, Any]:
 
 def _heartbeat_schema(default: int) -> dict[probatio.Marker, Any]:
     return {probatio.Required(CONF_HEARTBEAT_INTERVAL, default=default): HEARTBEAT_SELECTOR}
+
+
+def _policy_schema(default: str) -> dict[probatio.Marker, Any]:
+    return {probatio.Required(CONF_ADMISSION_POLICY, default=default): POLICY_SELECTOR}
 
 
 def _can_listen(host: str, port: int) -> str | None:
@@ -137,7 +164,10 @@ async def _validate_address(
 class LevityConfigFlow(IdTagDiscoveryFlow, ConfigFlow, domain=DOMAIN):
     """Set up a central system that charge points connect to."""
 
-    VERSION = 1
+    VERSION = VERSION
+    MINOR_VERSION = MINOR_VERSION
+
+    _discovered: DiscoveryInfoType
 
     @staticmethod
     @callback
@@ -164,7 +194,10 @@ class LevityConfigFlow(IdTagDiscoveryFlow, ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"OCPP central system on port {port}",
                     data={CONF_HOST: host, CONF_PORT: port},
-                    options={CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL])},
+                    options={
+                        CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                        CONF_ADMISSION_POLICY: user_input[CONF_ADMISSION_POLICY],
+                    },
                 )
         defaults = user_input or {}
         return self.async_show_form(
@@ -175,11 +208,50 @@ class LevityConfigFlow(IdTagDiscoveryFlow, ConfigFlow, domain=DOMAIN):
                     **_heartbeat_schema(
                         defaults.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
                     ),
+                    **_policy_schema(defaults.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE)),
                 }
             ),
             errors=errors,
             description_placeholders={"example_url": EXAMPLE_URL},
         )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: DiscoveryInfoType
+    ) -> ConfigFlowResult:
+        """A charger the user has not approved booted: offer to add it (or ignore it)."""
+        entry = self._central_system(discovery_info)
+        await self.async_set_unique_id(
+            flow_unique_id(entry.entry_id, discovery_info[CHARGE_POINT_ID])
+        )
+        self._abort_if_unique_id_configured()  # ignored before
+        if is_approved(entry, discovery_info[CHARGE_POINT_ID]):
+            return self.async_abort(reason="charge_point_already_added")
+        self._discovered = discovery_info
+        self.context["title_placeholders"] = description_placeholders(entry, discovery_info)
+        return await self.async_step_add()
+
+    async def async_step_add(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add the charger: it is accepted at its next boot, which it is asked for now."""
+        entry = self._central_system(self._discovered)
+        placeholders = description_placeholders(entry, self._discovered)
+        if user_input is None:
+            self._set_confirm_only()
+            return self.async_show_form(step_id="add", description_placeholders=placeholders)
+        # Approved meanwhile by hand, the central system would have ended this flow.
+        charge_point_id = self._discovered[CHARGE_POINT_ID]
+        async_approve(
+            self.hass, entry, charge_point_id, initial_settings(self._discovered[SUBPROTOCOL])
+        )
+        # The central system ends this flow as it sees the approval; HA takes an
+        # abort from a flow removed during its step, and shows its message.
+        return self.async_abort(reason="charge_point_added", description_placeholders=placeholders)
+
+    def _central_system(self, discovery_info: DiscoveryInfoType) -> LevityConfigEntry:
+        """The central system a charger asked to join; the flow ends if it is gone."""
+        entry = self.hass.config_entries.async_get_entry(discovery_info[ENTRY_ID])
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            raise AbortFlow("central_system_not_loaded")
+        return entry
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -208,7 +280,29 @@ class LevityOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Each group of settings is a step of its own."""
-        return self.async_show_menu(step_id="init", menu_options=["general", "security"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["general", "admission", "security"]
+        )
+
+    async def async_step_admission(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose whether new charge points wait for the user or are accepted at once."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    **self.config_entry.options,
+                    CONF_ADMISSION_POLICY: user_input[CONF_ADMISSION_POLICY],
+                }
+            )
+        return self.async_show_form(
+            step_id="admission",
+            data_schema=probatio.Schema(
+                _policy_schema(
+                    self.config_entry.options.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE)
+                )
+            ),
+        )
 
     async def async_step_security(
         self, user_input: dict[str, Any] | None = None

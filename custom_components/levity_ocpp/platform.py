@@ -47,7 +47,8 @@ def async_setup_dynamic_entities(
                 entity.on_removed_from_registry(partial(added.discard, key))
                 new.append(entity)
         if new:
-            async_add_entities(new)
+            # Its subentry is the user's approval: removing it removes these too.
+            async_add_entities(new, config_subentry_id=central.subentry_id(charge_point))
 
     for charge_point in central.charge_points.values():
         for connector_id in (CHARGE_POINT_CONNECTOR, *charge_point.connector_ids):

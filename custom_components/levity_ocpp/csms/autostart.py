@@ -35,6 +35,9 @@ UNPLUGGED = frozenset({ChargePointStatus.available.value})
 CARD_GRACE = timedelta(seconds=90)
 
 type Execute = Callable[[str, StartCharging], Awaitable[CommandResult]]
+# Whether a charge point lets only known cards charge: there a card decides, and
+# starting every plugged-in car with our own tag would let anyone charge.
+type CardRequired = Callable[[str], bool]
 
 
 @dataclass
@@ -44,6 +47,7 @@ class AutoStart:
     execute: Execute
     delay_s: float = DEFAULT_DELAY_S
     id_tag: str = DEFAULT_ID_TAG
+    card_required: CardRequired = lambda _charge_point_id: False
     # Connectors whose plug-in has been used (by a start, ours or the charger's).
     _used: set[tuple[str, int]] = field(default_factory=set)
     _pending: dict[tuple[str, int], asyncio.Task[None]] = field(default_factory=dict)
@@ -57,6 +61,9 @@ class AutoStart:
             self._cancel(key)
             return
         if status != PLUGGED_IN or not charge_point.auto_start or connector_id == 0:
+            return
+        if self.card_required(charge_point.id):
+            _LOGGER.debug("%s takes only known cards: no automatic start", charge_point.id)
             return
         if key in self._used or key in self._pending:
             return
@@ -95,6 +102,7 @@ class AutoStart:
             connector.status != PLUGGED_IN
             or connector.transaction is not None
             or not charge_point.auto_start
+            or self.card_required(charge_point.id)
             or key in self._used
             or (card is not None and utcnow() - card < CARD_GRACE)
         ):

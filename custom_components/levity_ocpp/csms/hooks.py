@@ -8,6 +8,7 @@ from .model import ChargePoint
 from .transactions import Transaction
 
 if TYPE_CHECKING:
+    from .admission import UnknownChargePoint
     from .authorization import Authorization
 
 
@@ -20,6 +21,21 @@ class CentralSystemHooks:
 
     def charge_point_discovered(self, charge_point: ChargePoint) -> None:
         """A charge point connected for the first time."""
+
+    def charge_point_pending(self, charge_point: UnknownChargePoint) -> None:
+        """A charger the user has not approved booted and waits (Pending): offer it."""
+
+    def unknown_charge_point_forgotten(self, charge_point_id: str) -> None:
+        """A waiting charger is no longer waiting (approved, gone for a while, or pushed out)."""
+
+    def charge_point_accepted(self, charge_point_id: str, subprotocol: str | None) -> None:
+        """The policy accepts a new charger: record its approval now, before its device.
+
+        `subprotocol` is what its connection agreed on (None: it offered none).
+        """
+
+    def charge_point_removed(self, charge_point: ChargePoint) -> None:
+        """The user removed a charge point; it is unknown again (its sessions are ended)."""
 
     def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
         """A connection was refused; `path` has its query hidden, `remote` is host:port."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
+import contextlib
 from http import HTTPStatus
 import logging
 import ssl
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -15,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from .admission import Admission, Gate
 from .authorization import Authorizer, TagBook
 from .autostart import DEFAULT_DELAY_S, DEFAULT_ID_TAG, AutoStart
 from .commands import (
@@ -31,7 +34,7 @@ from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
 from .security import SECRET_CONFIGURATION_KEY, SecurityProfile, redact_logger
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
-from .settings import AdmissionPolicy, ChargePointSettings
+from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
 
@@ -99,6 +102,7 @@ class CentralSystem:
         minimum_profile: SecurityProfile = SecurityProfile.NONE,
         ssl_context: ssl.SSLContext | None = None,
         tags: TagBook | None = None,
+        ignored: Iterable[str] = (),
     ) -> None:
         """Prepare a central system; `charge_points` and `transactions` are from before.
 
@@ -109,13 +113,25 @@ class CentralSystem:
         self.heartbeat_interval = heartbeat_interval
         self.response_timeout = response_timeout
         self.boot_wait = boot_wait
-        self.policy = policy
         # The user's settings per approved charge point id; replaced as a whole by
         # the layer above whenever one changes (see `settings_for`).
-        self.settings: dict[str, ChargePointSettings] = settings or {}
-        self.auto_start = AutoStart(self.execute, auto_start_delay, id_tag)
+        self._settings: dict[str, ChargePointSettings] = settings or {}
+        self.auto_start = AutoStart(
+            self.execute,
+            auto_start_delay,
+            id_tag,
+            card_required=lambda charge_point_id: (
+                self.settings_for(charge_point_id).authorization is AuthorizationMode.KNOWN_TAGS
+            ),
+        )
         self.hooks = hooks or CentralSystemHooks()
         self.charge_points: dict[str, ChargePoint] = {cp.id: cp for cp in charge_points}
+        self.admission = Admission(
+            policy=policy,
+            is_approved=lambda charge_point_id: charge_point_id in self._settings,
+            hooks=self.hooks,
+            ignored=ignored,
+        )
         self.sessions = SessionManager(
             transactions or TransactionBook(), self.hooks, jump_limit_kwh
         )
@@ -149,9 +165,38 @@ class CentralSystem:
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
+    @property
+    def policy(self) -> AdmissionPolicy:
+        """What happens to a charger the user has not approved."""
+        return self.admission.policy
+
+    @property
+    def settings(self) -> dict[str, ChargePointSettings]:
+        """The user's settings per approved charge point id."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: dict[str, ChargePointSettings]) -> None:
+        """Take the user's new settings live: approvals and removals act at once.
+
+        A charge point no longer approved is forgotten (its connection closed);
+        a waiting one just approved is asked to boot again, to be accepted now.
+        """
+        before, self._settings = self._settings, settings
+        for charge_point_id in before.keys() - settings.keys():
+            if charge_point_id in self.charge_points:
+                self.forget(charge_point_id)
+        for charge_point_id in settings.keys() - before.keys():
+            self.admission.approved(charge_point_id)
+            handler = self._handlers.get(charge_point_id)
+            if handler is not None and not handler.gate.admitted:
+                self._track(
+                    handler.request_boot(), f"levity_ocpp ask {charge_point_id} to boot again"
+                )
+
     def settings_for(self, charge_point_id: str) -> ChargePointSettings:
         """The settings of a charge point; the defaults for one without any."""
-        return self.settings.get(charge_point_id) or DEFAULT_SETTINGS
+        return self._settings.get(charge_point_id) or DEFAULT_SETTINGS
 
     @property
     def tags(self) -> TagBook:
@@ -167,8 +212,9 @@ class CentralSystem:
         self.local_list.tags_changed()
 
     def handler(self, charge_point_id: str) -> ChargePointV16 | None:
-        """Return the live protocol handler of a connected charge point."""
-        return self._handlers.get(charge_point_id)
+        """Return the live protocol handler of a connected, admitted charge point."""
+        handler = self._handlers.get(charge_point_id)
+        return handler if handler is not None and handler.gate.admitted else None
 
     async def start(self) -> None:
         """Start listening; raises OSError when the address is taken."""
@@ -199,6 +245,7 @@ class CentralSystem:
         await server.wait_closed()
         await self.auto_start.stop()
         await self.local_list.stop()
+        self.admission.stop()
         await asyncio.gather(*self._closing, return_exceptions=True)
         for handler in self._handlers.values():
             handler.active = False
@@ -259,7 +306,6 @@ class CentralSystem:
         if await self._refuse_subprotocols(connection, path):
             return
         charge_point_id = charge_point_id_from_path(path)
-        model = self._charge_point(charge_point_id)
         record = Connection(
             connected_at=utcnow(),
             remote_address=_address(connection),
@@ -268,7 +314,23 @@ class CentralSystem:
             subprotocol=connection.subprotocol,
             security_profile=self.security.profile(connection),
         )
-        model.connections.append(record)
+        # A charger not approved yet gets a model of its own, in no registry: what
+        # it sends until it is accepted reaches nothing lasting (see admission.py).
+        admitted = self.admission.admits(
+            charge_point_id,
+            known=charge_point_id in self.charge_points,
+            remote_address=record.remote_address,
+            subprotocol=connection.subprotocol,
+        )
+        model = self._charge_point(charge_point_id) if admitted else ChargePoint(charge_point_id)
+        gate = Gate(
+            self.admission,
+            charge_point_id,
+            remote_address=record.remote_address,
+            subprotocol=connection.subprotocol,
+            admitted=admitted,
+            on_admitted=lambda: self._admit(handler, record),
+        )
         handler = ChargePointV16(
             model,
             connection,
@@ -279,6 +341,7 @@ class CentralSystem:
             response_timeout=self.response_timeout,
             auto_start=self.auto_start,
             local_list=self.local_list,
+            gate=gate,
         )
         previous = self._handlers.get(charge_point_id)
         # Registered before the old socket is closed, so the old handler's cleanup
@@ -290,19 +353,12 @@ class CentralSystem:
             # so the new connection is served at once.
             _LOGGER.info("%s reconnected; closing its previous connection", charge_point_id)
             previous.active = False
-            closing = asyncio.create_task(
+            self._track(
                 previous.close("replaced by a new connection"),
-                name=f"levity_ocpp close replaced connection of {charge_point_id}",
+                f"levity_ocpp close replaced connection of {charge_point_id}",
             )
-            self._closing.add(closing)
-            closing.add_done_callback(self._closing.discard)
-        model.path = path
-        model.subprotocol = connection.subprotocol or OCPP16
-        was_connected, model.connected = model.connected, True
-        if not was_connected:
-            _LOGGER.info("%s connected from %s", charge_point_id, record.remote_address)
-        self.hooks.charge_point_updated(model)
-        model.notify_all()
+        if admitted:
+            self._attach(model, record)
         boot_check = asyncio.create_task(
             handler.expect_boot(self.boot_wait), name=f"levity_ocpp boot check {charge_point_id}"
         )
@@ -317,17 +373,52 @@ class CentralSystem:
             boot_check.cancel()
             await handler.shutdown()
             record.disconnected_at = utcnow()
+            # The model the connection ended with: its own, or the charge point's
+            # if it was admitted meanwhile; one the user removed is left alone.
+            model = handler.model
+            ours = handler.gate.admitted and self.charge_points.get(charge_point_id) is model
             if self._handlers.get(charge_point_id) is handler:
                 del self._handlers[charge_point_id]
-                model.connected = False
                 handler.active = False
-                _LOGGER.info("%s disconnected (%s)", charge_point_id, record.close_reason)
-                model.notify_all()
-            self.hooks.charge_point_updated(model)
+                if ours:
+                    model.connected = False
+                    _LOGGER.info("%s disconnected (%s)", charge_point_id, record.close_reason)
+                    model.notify_all()
+            if ours:
+                self.hooks.charge_point_updated(model)
+
+    def _attach(self, model: ChargePoint, record: Connection) -> None:
+        """Make a connection the live one of an admitted charge point."""
+        model.connections.append(record)
+        model.path = record.path
+        model.subprotocol = record.subprotocol or OCPP16
+        was_connected, model.connected = model.connected, True
+        if not was_connected:
+            _LOGGER.info("%s connected from %s", model.id, record.remote_address)
+        self.hooks.charge_point_updated(model)
+        model.notify_all()
+
+    def _admit(self, handler: ChargePointV16, record: Connection) -> None:
+        """A connection's boot was accepted: its charger becomes a charge point now.
+
+        Its frames so far (the boot among them) go along to the charge point's log.
+        """
+        waiting = handler.model
+        model = self._charge_point(waiting.id)
+        model.frames.extend(waiting.frames)
+        handler.model = model
+        if self._handlers.get(model.id) is handler:
+            self._attach(model, record)
+
+    def _track(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run work aside that `stop` waits for."""
+        task = asyncio.create_task(work, name=name)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def execute(self, charge_point_id: str, command: Command) -> CommandResult:
         """Send a command to a connected charge point; fails at once if it is offline."""
-        if (handler := self._handlers.get(charge_point_id)) is None:
+        if (handler := self.handler(charge_point_id)) is None:
             raise ChargePointOffline(charge_point_id, type(command).__name__)
         if isinstance(command, StartCharging):  # the tag it starts with is no card shown
             self.authorizer.remote_start(charge_point_id, command.id_tag)
@@ -346,11 +437,37 @@ class CentralSystem:
         return result
 
     async def remove(self, charge_point_id: str) -> None:
-        """Forget a charge point that is not connected, ending its open sessions."""
+        """Forget a charge point: close its connection, end its open sessions.
+
+        It is unknown from then on: its next connection must be admitted anew.
+        """
+        await self.forget(charge_point_id)
+
+    def forget(self, charge_point_id: str) -> asyncio.Task[None]:
+        """Forget a charge point now; its connection and sessions end in the task returned.
+
+        Gone before anything is awaited: a reconnect meanwhile finds an unknown charger.
+        """
         model = self.charge_points.pop(charge_point_id)
-        assert not model.connected, "a connected charge point would come straight back"
-        # Gone before anything is awaited: a reconnect meanwhile finds a new charger.
+        handler = self._handlers.get(charge_point_id)
+        if handler is not None and handler.model is model:
+            del self._handlers[charge_point_id]
+            handler.active = False  # its frames no longer count
+        model.connected = False
+        task = asyncio.create_task(
+            self._end(model, handler), name=f"levity_ocpp remove {charge_point_id}"
+        )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        return task
+
+    async def _end(self, model: ChargePoint, handler: ChargePointV16 | None) -> None:
+        if handler is not None:
+            _LOGGER.info("%s was removed; closing its connection", model.id)
+            with contextlib.suppress(ConnectionClosed):
+                await handler.close("charge point removed")
         await self.sessions.charge_point_removed(model)
+        self.hooks.charge_point_removed(model)
 
     def _charge_point(self, charge_point_id: str) -> ChargePoint:
         if (model := self.charge_points.get(charge_point_id)) is None:

@@ -16,7 +16,9 @@ from ocpp.exceptions import (
     OccurrenceConstraintViolationError,
     OCPPError,
     PropertyConstraintViolationError,
+    SecurityError,
 )
+from ocpp.messages import Call
 from ocpp.routing import after, on
 from ocpp.v16 import call, call_result, datatypes
 from ocpp.v16.enums import (
@@ -27,6 +29,7 @@ from ocpp.v16.enums import (
     RegistrationStatus,
 )
 
+from .admission import BootIdentity, Gate, Registration
 from .authorization import Authorization, Authorizer, TagStatus
 from .autostart import AutoStart
 from .commands import Command, CommandFailed, CommandResult, TriggerMessage
@@ -82,9 +85,11 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         response_timeout: float = 30,
         auto_start: AutoStart | None = None,
         local_list: LocalListSync | None = None,
+        gate: Gate,
     ) -> None:
-        """Handle one connection of `model`."""
+        """Handle one connection of `model`; `gate` says what it may send."""
         super().__init__(model, connection, response_timeout)
+        self.gate = gate
         self._hooks = hooks
         self._sessions = sessions
         self._authorizer = authorizer
@@ -110,6 +115,19 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         """Send a command as OCPP 1.6 and return the charger's answer."""
         return to_result(await self.send_command(to_call(command, self.id)))
 
+    async def _handle_call(self, msg: Call) -> None:
+        """Refuse what a charger not accepted yet may not send; handle the rest."""
+        if self.gate.refuses(msg.action):
+            await self._send_error(
+                msg.unique_id,
+                SecurityError(
+                    description="The charge point is not accepted by the central system",
+                    details={"cause": f"{msg.action} before an accepted BootNotification"},
+                ),
+            )
+            return
+        await super()._handle_call(msg)
+
     @on(Action.boot_notification)
     async def on_boot_notification(
         self,
@@ -123,8 +141,28 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         meter_type: str | None = None,
         meter_serial_number: str | None = None,
     ) -> call_result.BootNotification:
-        """Record who the charger is and accept it with our heartbeat interval."""
-        model = self.model
+        """Record who the charger is and accept it with our heartbeat interval.
+
+        One the user has not approved is answered Pending (or Rejected, if they
+        ignored it) and nothing it said is kept on a charge point.
+        """
+        status = self.gate.boot(
+            BootIdentity(
+                vendor=charge_point_vendor,
+                model=charge_point_model,
+                serial_number=charge_box_serial_number or charge_point_serial_number,
+                firmware_version=firmware_version,
+            )
+        )
+        if status is not Registration.ACCEPTED:
+            self._booted = True  # it did boot: no need to ask for one
+            self._boot_requested = False
+            return call_result.BootNotification(
+                current_time=format_timestamp(utcnow()),
+                interval=self.gate.retry_interval,
+                status=RegistrationStatus(status.value),
+            )
+        model = self.model  # admitting the connection may just have given it its model
         model.vendor = charge_point_vendor
         model.model = charge_point_model
         # chargePointSerialNumber is deprecated in favour of chargeBoxSerialNumber.
@@ -153,6 +191,8 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
     @after(Action.boot_notification)
     async def after_boot_notification(self, **_: Any) -> None:
         """Read the charger's configuration once it is registered, then check its list."""
+        if not self.gate.admitted:
+            return  # Pending or Rejected: nothing to learn about it yet
         with self.cancelled_on_shutdown():
             await self.fetch_configuration()
             if self._local_list is not None:
@@ -166,14 +206,22 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         """
         with self.cancelled_on_shutdown():
             await asyncio.sleep(wait_s)
-            if self._booted:
+            if self._booted or not self.gate.may_ask_to_boot:
                 return
             _LOGGER.info("%s sent no BootNotification; asking for one", self.id)
-            self._boot_requested = True
-            try:
-                await self.execute(TriggerMessage(MessageTrigger.boot_notification.value))
-            except CommandFailed as error:
-                _LOGGER.debug("%s: TriggerMessage(BootNotification) failed: %s", self.id, error)
+            await self._ask_to_boot()
+
+    async def request_boot(self) -> None:
+        """Ask for a BootNotification now (the user just approved the charger)."""
+        with self.cancelled_on_shutdown():
+            await self._ask_to_boot()
+
+    async def _ask_to_boot(self) -> None:
+        self._boot_requested = True
+        try:
+            await self.execute(TriggerMessage(MessageTrigger.boot_notification.value))
+        except CommandFailed as error:
+            _LOGGER.debug("%s: TriggerMessage(BootNotification) failed: %s", self.id, error)
 
     async def fetch_configuration(self) -> None:
         """Ask for every configuration key and keep the answer on the model."""
