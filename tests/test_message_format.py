@@ -233,7 +233,16 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
     # that says a charge point was added (test_admission.py checks it gets them).
     assert used(STRINGS["config"]["error"]) == set()
     aborts = dict(STRINGS["config"]["abort"])
-    assert used({"added": aborts.pop("charge_point_added")}) == {"charge_point_id"}
+    assert used({"added": aborts.pop("charge_point_added")}) == {
+        "charge_point_id",
+        # What came of its password (credentials.password_outcome; test_admission_security).
+        "password_set",
+        "sent",
+        "delivery",
+        "detail",
+        "generated",
+        "password",
+    }
     assert used(aborts) == set()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from ocpp.v16.enums import RegistrationStatus
@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from .client import ConfiguredChargePoint, connect_charge_point
 from .conftest import open_options_step
 from .pki import Issued, TestPki
-from .security_helpers import basic, port_of
+from .security_helpers import basic, port_of, setup_secured
 
 PASSWORD = "correct-horse-battery"
 
@@ -105,18 +105,9 @@ async def test_each_unusable_file_is_a_specific_error(
 
 
 async def test_good_files_serve_wss_at_the_minimum_profile(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, pki: TestPki, server: Issued
+    hass: HomeAssistant, socket_enabled: None, pki: TestPki, server: Issued
 ) -> None:
-    entry = setup_integration
-    hass.config_entries.async_add_subentry(
-        entry,
-        ConfigSubentry(
-            data={"charge_point_id": "CP1", "password": PASSWORD},
-            subentry_type="charge_point",
-            title="CP1",
-            unique_id="CP1",
-        ),
-    )
+    entry = await setup_secured(hass, {}, {"CP1": {"password": PASSWORD}})
     result = await submit(
         hass, entry, security_profile="2", **files(server, cafile=f"  {pki.cafile}  ")
     )

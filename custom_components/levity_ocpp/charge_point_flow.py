@@ -26,12 +26,11 @@ from .const import (
 from .credentials import (
     ADD_ACTIONS,
     CHANGE_ACTIONS,
-    Delivery,
-    DeliveryResult,
     PasswordAction,
-    PasswordChoice,
     async_send_password,
     choose_password,
+    default_action,
+    password_outcome,
     password_schema,
     rotated,
 )
@@ -102,7 +101,7 @@ class ChargePointSubentryFlow(ConfigSubentryFlow):
                 probatio.Schema(
                     {
                         probatio.Required(CONF_CHARGE_POINT_ID): str,
-                        **password_schema(ADD_ACTIONS, PasswordAction.GENERATE),
+                        **password_schema(ADD_ACTIONS, default_action(self._get_entry())),
                         **_settings_schema(ChargePointSettings()),
                     }
                 ),
@@ -162,7 +161,11 @@ class ChargePointSubentryFlow(ConfigSubentryFlow):
                 self.hass.config_entries.async_update_subentry(
                     entry, subentry, data=data_from_settings(charge_point_id, settings)
                 )
-                self._outcome = _outcome(charge_point_id, choice, result)
+                self._outcome = {
+                    "charge_point_id": charge_point_id,
+                    "previous": "yes" if current.password else "no",
+                    **password_outcome(choice, result),
+                }
                 return await self.async_step_password_changed()
         return self.async_show_form(
             step_id="reconfigure",
@@ -185,17 +188,3 @@ class ChargePointSubentryFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id="password_changed", description_placeholders=self._outcome
         )
-
-
-def _outcome(
-    charge_point_id: str, choice: PasswordChoice, result: DeliveryResult
-) -> dict[str, str]:
-    """The placeholders of the password_changed step."""
-    return {
-        "charge_point_id": charge_point_id,
-        "sent": "yes" if result.delivery is Delivery.ACCEPTED else "no",
-        "delivery": result.delivery.value,
-        "detail": result.detail,
-        "generated": "yes" if choice.generated else "no",
-        "password": choice.password if choice.generated and choice.password else "",
-    }

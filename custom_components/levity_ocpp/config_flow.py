@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import errno
 import socket
 from typing import Any
@@ -45,6 +46,14 @@ from .const import (
     SUBENTRY_CHARGE_POINT,
     SUBENTRY_ID_TAG,
 )
+from .credentials import (
+    ADD_ACTIONS,
+    async_send_password_to_waiting,
+    choose_password,
+    default_action,
+    password_outcome,
+    password_schema,
+)
 from .csms.settings import AdmissionPolicy
 from .id_tag_discovery import IdTagDiscoveryFlow
 from .id_tag_flow import IdTagSubentryFlow
@@ -59,7 +68,14 @@ from .new_charge_points import (
     initial_settings,
     is_approved,
 )
-from .security_options import SECURITY_OPTIONS, async_validate_security, security_schema
+from .security_options import (
+    SECURITY_OPTIONS,
+    admission_problem,
+    async_validate_security,
+    minimum_profile,
+    security_schema,
+    without_password,
+)
 
 HEARTBEAT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(
@@ -231,20 +247,36 @@ class LevityConfigFlow(IdTagDiscoveryFlow, ConfigFlow, domain=DOMAIN):
         return await self.async_step_add()
 
     async def async_step_add(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Add the charger: it is accepted at its next boot, which it is asked for now."""
+        """Add the charger: it is accepted at its next boot, which it is asked for now.
+
+        A password chosen here is sent to it first, while it waits (credentials.py).
+        """
         entry = self._central_system(self._discovered)
         placeholders = description_placeholders(entry, self._discovered)
-        if user_input is None:
-            self._set_confirm_only()
-            return self.async_show_form(step_id="add", description_placeholders=placeholders)
+        choice, errors = (None, {}) if user_input is None else choose_password(user_input, None)
+        if choice is None:
+            return self.async_show_form(
+                step_id="add",
+                data_schema=probatio.Schema(password_schema(ADD_ACTIONS, default_action(entry))),
+                description_placeholders=placeholders,
+                errors=errors,
+            )
         # Approved meanwhile by hand, the central system would have ended this flow.
         charge_point_id = self._discovered[CHARGE_POINT_ID]
-        async_approve(
-            self.hass, entry, charge_point_id, initial_settings(self._discovered[SUBPROTOCOL])
-        )
+        subprotocol = self._discovered[SUBPROTOCOL]
+        sent = None
+        if choice.password is not None:
+            sent = await async_send_password_to_waiting(
+                entry, charge_point_id, subprotocol, choice.password
+            )
+        settings = replace(initial_settings(subprotocol), password=choice.password)
+        async_approve(self.hass, entry, charge_point_id, settings)
         # The central system ends this flow as it sees the approval; HA takes an
         # abort from a flow removed during its step, and shows its message.
-        return self.async_abort(reason="charge_point_added", description_placeholders=placeholders)
+        return self.async_abort(
+            reason="charge_point_added",
+            description_placeholders={**placeholders, **password_outcome(choice, sent)},
+        )
 
     def _central_system(self, discovery_info: DiscoveryInfoType) -> LevityConfigEntry:
         """The central system a charger asked to join; the flow ends if it is gone."""
@@ -288,7 +320,14 @@ class LevityOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Choose whether new charge points wait for the user or are accepted at once."""
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and (
+            error := admission_problem(
+                user_input[CONF_ADMISSION_POLICY], minimum_profile(self.config_entry.options)
+            )
+        ):
+            errors[CONF_ADMISSION_POLICY] = error
+        elif user_input is not None:
             return self.async_create_entry(
                 data={
                     **self.config_entry.options,
@@ -302,6 +341,7 @@ class LevityOptionsFlow(OptionsFlowWithReload):
                     self.config_entry.options.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE)
                 )
             ),
+            errors=errors,
         )
 
     async def async_step_security(
@@ -310,7 +350,12 @@ class LevityOptionsFlow(OptionsFlowWithReload):
         """Choose the minimum security profile and the files for TLS (wss)."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            security, errors = await async_validate_security(self.hass, user_input)
+            security, errors = await async_validate_security(
+                self.hass,
+                self.config_entry,
+                user_input,
+                self.config_entry.options.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE),
+            )
             if not errors:
                 kept = {
                     key: value
@@ -322,6 +367,9 @@ class LevityOptionsFlow(OptionsFlowWithReload):
             step_id="security",
             data_schema=security_schema(user_input or self.config_entry.options),
             errors=errors,
+            description_placeholders={
+                "without_password": ", ".join(without_password(self.config_entry)) or "-"
+            },
         )
 
     async def async_step_general(

@@ -14,7 +14,7 @@ the charger. The connection that is open meanwhile stays open either way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -26,9 +26,15 @@ import probatio
 
 from .charge_point_settings import charge_point_subentries, data_from_settings, settings_from_data
 from .const import CONF_PASSWORD, CONF_PASSWORD_ACTION
-from .csms.commands import ChargePointOffline, CommandFailed
-from .csms.security import generate_password, password_configuration, password_problem
+from .csms.commands import ChargePointOffline, CommandFailed, CommandResult
+from .csms.security import (
+    SecurityProfile,
+    generate_password,
+    password_configuration,
+    password_problem,
+)
 from .csms.settings import ChargePointSettings
+from .security_options import minimum_profile
 
 
 class PasswordAction(StrEnum):
@@ -119,8 +125,24 @@ async def async_send_password(
         return DeliveryResult(Delivery.OFFLINE)
     if (command := password_configuration(model.subprotocol, password)) is None:
         return DeliveryResult(Delivery.UNSUPPORTED, str(model.subprotocol))
+    return await _async_deliver(central_system.execute(charge_point_id, command))
+
+
+async def async_send_password_to_waiting(
+    entry: ConfigEntry, charge_point_id: str, subprotocol: str | None, password: str
+) -> DeliveryResult:
+    """Give a charger being added (still Pending) its password before it is accepted."""
+    if entry.state is not ConfigEntryState.LOADED:
+        return DeliveryResult(Delivery.OFFLINE)
+    if (command := password_configuration(subprotocol, password)) is None:
+        return DeliveryResult(Delivery.UNSUPPORTED, str(subprotocol))
+    central_system = entry.runtime_data.central_system
+    return await _async_deliver(central_system.configure_waiting(charge_point_id, command))
+
+
+async def _async_deliver(sending: Awaitable[CommandResult]) -> DeliveryResult:
     try:
-        result = await central_system.execute(charge_point_id, command)
+        result = await sending
     except CommandFailed as error:
         if isinstance(error, ChargePointOffline):
             return DeliveryResult(Delivery.OFFLINE)
@@ -128,6 +150,33 @@ async def async_send_password(
     if not result.succeeded:
         return DeliveryResult(Delivery.REFUSED, str(result.status))
     return DeliveryResult(Delivery.ACCEPTED, str(result.status))
+
+
+def default_action(entry: ConfigEntry) -> PasswordAction:
+    """A new charge point gets a password where the minimum profile needs one (1 or 2).
+
+    At profile 0 no charger needs one (one that cannot send it would be locked
+    out at its next connection); at 3 its client certificate says who it is.
+    """
+    if minimum_profile(entry.options) in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC):
+        return PasswordAction.GENERATE
+    return PasswordAction.NONE
+
+
+def password_outcome(choice: PasswordChoice, result: DeliveryResult | None) -> dict[str, str]:
+    """What a flow tells the user about a new password (description placeholders).
+
+    A generated password is shown (once: it is not shown anywhere else); one the
+    user typed is not repeated.
+    """
+    return {
+        "password_set": "yes" if choice.password is not None else "no",
+        "sent": "yes" if result is not None and result.delivery is Delivery.ACCEPTED else "no",
+        "delivery": result.delivery.value if result is not None else "",
+        "detail": result.detail if result is not None else "",
+        "generated": "yes" if choice.generated else "no",
+        "password": choice.password if choice.generated and choice.password else "",
+    }
 
 
 def rotated(

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.util import dt as dt_util
 import probatio
 
+from .charge_point_settings import settings_from_entry
 from .const import (
     CONF_ALLOW_OLD_TLS,
     CONF_CAFILE,
@@ -24,6 +26,7 @@ from .const import (
     CONF_SECURITY_PROFILE,
 )
 from .csms.security import SecurityProfile
+from .csms.settings import AdmissionPolicy
 from .csms.tls import TlsFileError, TlsFiles, check_tls_files
 
 PROFILE_SELECTOR = selector.SelectSelector(
@@ -89,14 +92,43 @@ def _combination_errors(profile: SecurityProfile, files: dict[str, str]) -> dict
     return errors
 
 
+def admission_problem(policy: str, profile: SecurityProfile) -> str | None:
+    """Why new charge points cannot be added automatically at this minimum profile.
+
+    At profiles 1 and 2 a charger added as it connects has no password yet, so it
+    would be refused at its next connection; at 0 none is needed, and at 3 its
+    client certificate is its credential.
+    """
+    if policy == AdmissionPolicy.ACCEPT and profile in (
+        SecurityProfile.BASIC,
+        SecurityProfile.TLS_BASIC,
+    ):
+        return "accept_needs_profile_0_or_3"
+    return None
+
+
+def without_password(entry: ConfigEntry) -> list[str]:
+    """The approved charge points that have no password (refused at profiles 1 and 2)."""
+    return sorted(
+        charge_point_id
+        for charge_point_id, settings in settings_from_entry(entry).items()
+        if settings.password is None
+    )
+
+
 async def async_validate_security(
-    hass: HomeAssistant, user_input: Mapping[str, Any]
+    hass: HomeAssistant, entry: ConfigEntry, user_input: Mapping[str, Any], policy: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The options to save from the security form, or the form's errors."""
     profile = SecurityProfile(int(user_input[CONF_SECURITY_PROFILE]))
     files = {field: str(user_input.get(field) or "").strip() for field in FILE_FIELDS}
     if errors := _combination_errors(profile, files):
         return {}, errors
+    if problem := admission_problem(policy, profile):
+        return {}, {CONF_SECURITY_PROFILE: problem}
+    if profile in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC) and without_password(entry):
+        # Every one of them would be refused from the next connection on.
+        return {}, {CONF_SECURITY_PROFILE: "charge_points_without_password"}
     options: dict[str, Any] = {
         CONF_SECURITY_PROFILE: int(profile),
         **{field: path for field, path in files.items() if path},

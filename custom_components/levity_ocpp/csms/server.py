@@ -436,6 +436,18 @@ class CentralSystem:
             self.hooks.charge_point_configured(model)
         return result
 
+    async def configure_waiting(
+        self, charge_point_id: str, command: SetConfiguration
+    ) -> CommandResult:
+        """Change the configuration of a charger still waiting (Pending) to be accepted.
+
+        OCPP 1.6 lets a central system configure a Pending charger before it accepts
+        it: this is how a charger being added gets its password.
+        """
+        if (handler := self._handlers.get(charge_point_id)) is None:
+            raise ChargePointOffline(charge_point_id, type(command).__name__)
+        return await handler.execute(command)
+
     async def remove(self, charge_point_id: str) -> None:
         """Forget a charge point: close its connection, end its open sessions.
 
