@@ -12,8 +12,13 @@ import ssl
 
 import pytest
 
-from custom_components.levity_ocpp.csms.security import (
+from custom_components.levity_ocpp.csms.redaction import (
     REDACTED,
+    SecretFilter,
+    redact_logger,
+    redact_secrets,
+)
+from custom_components.levity_ocpp.csms.security import (
     Admitted,
     Authenticator,
     FailureBackoff,
@@ -21,15 +26,12 @@ from custom_components.levity_ocpp.csms.security import (
     PasswordUsed,
     RefusalLog,
     Refused,
-    SecretFilter,
     SecurityProfile,
     basic_credentials,
     generate_password,
     password_configuration,
     password_matches,
     password_problem,
-    redact_logger,
-    redact_secrets,
     same_id,
 )
 from custom_components.levity_ocpp.csms.settings import ChargePointSettings

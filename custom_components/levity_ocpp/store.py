@@ -15,7 +15,7 @@ from .const import DOMAIN
 from .csms.local_list import local_list_to_dict, restore_local_list
 from .csms.meter import SampledValue
 from .csms.model import ChargePoint, Connection, Connector, Reading
-from .csms.security import SECRET_CONFIGURATION_KEY
+from .csms.redaction import SECRET_CONFIGURATION_KEY
 from .csms.transactions import Transaction, TransactionBook
 from .delayed_save import DelayedSave
 from .ledger import SessionLedger

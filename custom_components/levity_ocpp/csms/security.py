@@ -24,9 +24,7 @@ from enum import IntEnum, StrEnum
 import hashlib
 import hmac
 from http import HTTPStatus
-import logging
 import math
-import re
 import secrets
 import time
 import unicodedata
@@ -35,7 +33,6 @@ from .commands import SetConfiguration
 from .settings import ChargePointSettings
 from .tls import peer_common_name
 
-REDACTED = "**REDACTED**"
 # Basic authentication passwords: the 1.6 whitepaper asks for at least 16 bytes
 # (AuthorizationKey, at most 20 bytes sent as up to 40 hex digits); 2.0.1 for 16
 # to at least 40 characters of its passwordString set. Generated ones fit both.
@@ -47,7 +44,6 @@ PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 # The configuration keys that carry the Basic authentication password.
 AUTHORIZATION_KEY = "AuthorizationKey"  # OCPP 1.6 (security whitepaper)
 OCPP16 = "ocpp1.6"
-SECRET_CONFIGURATION_KEY = re.compile(r"(?i)authorizationkey|basicauthpassword")
 
 
 class SecurityProfile(IntEnum):
@@ -432,58 +428,3 @@ class Authenticator:
         if previous:
             return Admitted(profile, PasswordUsed.PREVIOUS)
         return Refused(HTTPStatus.UNAUTHORIZED, "wrong password", guess=True)
-
-
-# Logs: a password never reaches them, whatever is logged at which level.
-
-# A value cut short by a log line's length limit is hidden up to where it was cut.
-_SECRET_VALUE = re.compile(r'("(?:value|attributeValue)"\s*:\s*)"(?:[^"\\]|\\.)*"?')
-_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
-
-
-def redact_secrets(text: str) -> str:
-    """A logged frame with the value of a password configuration key hidden."""
-    if not SECRET_CONFIGURATION_KEY.search(text):
-        return text
-    return _SECRET_VALUE.sub(rf'\1"{REDACTED}"', text)
-
-
-def _hidden_frame(arg: object) -> object:
-    """A websockets frame (logged at DEBUG, cut in its middle) that sets a password: hidden."""
-    data = getattr(arg, "data", None)
-    if isinstance(data, bytes) and SECRET_CONFIGURATION_KEY.search(data.decode(errors="replace")):
-        return f"<a frame setting a password, {len(data)} bytes, not shown>"
-    return arg
-
-
-class SecretFilter(logging.Filter):
-    """Hides passwords in log records: frames setting one, and Authorization headers.
-
-    websockets logs every request header (`< %s: %s`) and every frame at DEBUG;
-    the `ocpp` library logs every frame at INFO, a ChangeConfiguration of the
-    password too.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record if it holds a secret; never drop it."""
-        args = record.args
-        if isinstance(args, tuple):
-            if (
-                len(args) == 2
-                and isinstance(args[0], str)
-                and args[0].casefold() in _CREDENTIAL_HEADERS
-            ):
-                record.args = (args[0], REDACTED)
-                return True
-            record.args = tuple(_hidden_frame(arg) for arg in args)
-        message = record.getMessage()
-        if (redacted := redact_secrets(message)) != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-def redact_logger(logger: logging.Logger) -> logging.Logger:
-    """Attach the secret filter to a logger (once) and return it."""
-    if not any(isinstance(existing, SecretFilter) for existing in logger.filters):
-        logger.addFilter(SecretFilter())
-    return logger

@@ -32,7 +32,8 @@ from .hooks import CentralSystemHooks
 from .local_list import LocalListSync
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
-from .security import SECRET_CONFIGURATION_KEY, SecurityProfile, redact_logger
+from .redaction import SECRET_CONFIGURATION_KEY, redact_logger
+from .security import SecurityProfile
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
 from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings
 from .transactions import TransactionBook
