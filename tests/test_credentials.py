@@ -21,6 +21,7 @@ from websockets.exceptions import InvalidStatus
 
 from custom_components.levity_ocpp.charge_point_settings import charge_point_subentries
 from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT
+from custom_components.levity_ocpp.credentials import Delivery, async_send_password_to_waiting
 from custom_components.levity_ocpp.csms.security import PASSWORD_ALPHABET
 
 from .client import connect_charge_point
@@ -284,3 +285,13 @@ async def test_forgetting_the_previous_password_twice_or_too_late(
     central.password_confirmed("CP1")
     central.password_confirmed("CP9")
     assert subentry_data(entry)["password"] == "the-new-password-1"
+
+
+async def test_a_waiting_charger_of_a_version_without_the_key(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Until 2.0.1 sends SetVariables(BasicAuthPassword): nothing is sent, the user is told."""
+    result = await async_send_password_to_waiting(
+        setup_integration, "CP7", "ocpp2.0.1", "a-password-for-cp7"
+    )
+    assert (result.delivery, result.detail) == (Delivery.UNSUPPORTED, "ocpp2.0.1")

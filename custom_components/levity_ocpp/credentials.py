@@ -131,9 +131,10 @@ async def async_send_password(
 async def async_send_password_to_waiting(
     entry: ConfigEntry, charge_point_id: str, subprotocol: str | None, password: str
 ) -> DeliveryResult:
-    """Give a charger being added (still Pending) its password before it is accepted."""
-    if entry.state is not ConfigEntryState.LOADED:
-        return DeliveryResult(Delivery.OFFLINE)
+    """Give a charger being added (still Pending) its password before it is accepted.
+
+    `entry` is loaded (the discovery's flow ends otherwise).
+    """
     if (command := password_configuration(subprotocol, password)) is None:
         return DeliveryResult(Delivery.UNSUPPORTED, str(subprotocol))
     central_system = entry.runtime_data.central_system
