@@ -22,7 +22,9 @@ from websockets.exceptions import InvalidStatus
 from custom_components.levity_ocpp.charge_point_settings import charge_point_subentries
 from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT
 from custom_components.levity_ocpp.credentials import Delivery, async_send_password_to_waiting
+from custom_components.levity_ocpp.csms.model import ChargePoint, Direction, Frame, utcnow
 from custom_components.levity_ocpp.csms.security import PASSWORD_ALPHABET
+from custom_components.levity_ocpp.diagnostics import charge_point_diagnostics
 
 from .client import connect_charge_point
 from .commanded import CommandedChargePoint
@@ -295,3 +297,19 @@ async def test_a_waiting_charger_of_a_version_without_the_key(
         setup_integration, "CP7", "ocpp2.0.1", "a-password-for-cp7"
     )
     assert (result.delivery, result.detail) == (Delivery.UNSUPPORTED, "ocpp2.0.1")
+
+
+def test_diagnostics_hide_passwords_in_any_frame() -> None:
+    """1.6 and 2.0.1 frames that set one, whole or cut short (a long frame in the log)."""
+    model = ChargePoint("CP1")
+    for text in (
+        '[2,"1","ChangeConfiguration",{"key":"AuthorizationKey","value":"736563726574"}]',
+        '[2,"2","ChangeConfiguration",{"key":"AuthorizationKey","value":"7365637',
+        '[2,"3","SetVariables",{"setVariableData":[{"attributeValue":"s3cret-value",'
+        '"component":{"name":"SecurityCtrlr"},"variable":{"name":"BasicAuthPassword"}}]}]',
+    ):
+        model.frames.append(Frame(utcnow(), Direction.SENT, text))
+    shown = str(charge_point_diagnostics(model)["frames"])
+    for secret in ("736563726574", "7365637", "s3cret-value"):
+        assert secret not in shown
+    assert "SecurityCtrlr" in shown

@@ -22,6 +22,7 @@ from homeassistant.helpers import device_registry as dr
 from .central import LevityConfigEntry
 from .csms.model import ChargePoint
 from .csms.paths import redact_query
+from .csms.redaction import redact_secrets
 from .id_tag_settings import id_tag_subentries
 from .store import charge_point_to_dict
 
@@ -80,14 +81,20 @@ def _redact_payload(value: Any) -> Any:
     # {"key": "AuthorizationKey", "value": ...} in GetConfiguration and ChangeConfiguration.
     if isinstance(value.get("key"), str) and SECRET_KEY.search(value["key"]) and "value" in value:
         redacted["value"] = REDACTED
+    # 2.0.1 SetVariables/GetVariables: {"variable": {"name": "BasicAuthPassword"}, ...}.
+    variable = value.get("variable")
+    if isinstance(variable, dict) and SECRET_KEY.search(str(variable.get("name"))):
+        for field in ("attributeValue", "variableAttribute"):
+            if field in value:
+                redacted[field] = REDACTED
     return redacted
 
 
 def _redact_frame(text: str, charge_point_id: str) -> str:
     try:
         frame = json.loads(text)
-    except ValueError:
-        return FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', text)
+    except ValueError:  # cut short or broken: what can be told apart is hidden
+        return redact_secrets(FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', text))
     frame = _without_id(_redact_payload(frame), charge_point_id)
     return json.dumps(frame, separators=(",", ":"))
 
