@@ -29,6 +29,7 @@ from .const import (
 )
 from .csms.server import CentralSystem
 from .csms.settings import AdmissionPolicy
+from .limit_options import limits_from_options
 from .refusals import async_forget, async_refusals
 from .services import async_setup_services
 from .store import ChargePointStore, SessionStore
@@ -72,6 +73,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         response_timeout=entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT),
         policy=AdmissionPolicy(entry.options.get(CONF_ADMISSION_POLICY, AdmissionPolicy.APPROVE)),
         settings=settings_from_entry(entry),
+        limits=limits_from_options(entry.options),
     )
     store.bind(central.charge_points.values)
     central.async_register_known()

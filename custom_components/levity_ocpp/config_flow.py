@@ -40,6 +40,7 @@ from .const import (
     MIN_HEARTBEAT_INTERVAL,
     SUBENTRY_CHARGE_POINT,
 )
+from .limit_options import limit_options, limits_schema
 
 HEARTBEAT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(
@@ -204,7 +205,17 @@ class LevityOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Each group of settings is a step of its own."""
-        return self.async_show_menu(step_id="init", menu_options=["general"])
+        return self.async_show_menu(step_id="init", menu_options=["general", "limits"])
+
+    async def async_step_limits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change what one client may send and open (frame size, rate, connections)."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, **limit_options(user_input)}
+            )
+        return self.async_show_form(
+            step_id="limits", data_schema=limits_schema(self.config_entry.options)
+        )
 
     async def async_step_general(
         self, user_input: dict[str, Any] | None = None
