@@ -49,6 +49,9 @@ MAX_WARNED_REFUSALS = 32
 # OCPP-J 1.6 section 3.1.2: a charger offering no version we speak gets a
 # completed handshake without Sec-WebSocket-Protocol, then an immediate close.
 UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE = 1002  # protocol error (RFC 6455 7.4.1)
+# Keepalive pings (websockets' default): a charger that stops answering is dropped
+# after two intervals, so its state turns unavailable without waiting for TCP.
+PING_INTERVAL_S = 20.0
 # A path as shown in a log line or a refusal: the id and a prefix fit.
 SHOWN_PATH_LENGTH = 120
 
@@ -97,6 +100,7 @@ class CentralSystem:
         policy: AdmissionPolicy = AdmissionPolicy.ACCEPT,
         settings: dict[str, ChargePointSettings] | None = None,
         limits: Limits | None = None,
+        ping_interval: float = PING_INTERVAL_S,
     ) -> None:
         """Prepare a central system; `charge_points` and `transactions` are from before."""
         self.host = host
@@ -120,6 +124,7 @@ class CentralSystem:
         self._server: Server | None = None
         self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.limits = limits or Limits()
+        self.ping_interval = ping_interval
         self._caps = ConnectionCaps(self.limits)
         # Log lines per charge point (across its connections) and per refused address.
         self._fault_throttles = ThrottleMap()
@@ -153,6 +158,8 @@ class CentralSystem:
             max_size=self.limits.max_frame_bytes,
             max_queue=MAX_QUEUED_FRAMES,
             open_timeout=self.limits.handshake_timeout,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_interval,
             create_connection=connection_class(Gate(self._caps, self._refused_at_accept)),
         )
         _LOGGER.info("OCPP central system listening on %s:%s", self.host, self.bound_port)
