@@ -159,18 +159,27 @@ async def test_handshakes_that_never_finish_time_out(
     trickling = await asyncio.open_connection("127.0.0.1", central.bound_port)
     request = b"GET /CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
 
-    async def trickle() -> bytes:
+    async def closed(reader: asyncio.StreamReader) -> bool:
+        """Whether the server hung up without answering (a close or a reset)."""
+        try:
+            return await reader.read() == b""
+        except ConnectionResetError:
+            return True
+
+    async def trickle() -> bool:
         reader, writer = trickling
-        for byte in request:  # slowloris: a byte at a time, never the end of the headers
-            writer.write(bytes([byte]))
-            await asyncio.sleep(0.01)
-            if reader.at_eof():
-                break
-        return await reader.read()
+        try:
+            for byte in request:  # slowloris: a byte at a time, never the end of the headers
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(0.01)
+        except ConnectionResetError:
+            return True
+        return await closed(reader)
 
     async with asyncio.timeout(3):
-        assert await silent[0].read() == b""  # closed without an answer
-        assert await trickle() == b""
+        assert await closed(silent[0])
+        assert await trickle()
     for _, writer in (silent, trickling):
         writer.close()
     # Their slots are free again: a real charger gets in.
@@ -181,6 +190,15 @@ async def test_handshakes_that_never_finish_time_out(
 
 
 # At the WebSocket level: size, encoding, rate, pings
+
+
+async def _drain(websocket: Any) -> AsyncIterator[str]:
+    """The frames a closed connection still holds."""
+    while True:
+        try:
+            yield await websocket.recv()
+        except ConnectionClosed:
+            return
 
 
 async def test_a_frame_over_the_size_limit_closes_with_1009(
@@ -236,15 +254,13 @@ async def test_a_connection_over_the_message_rate_is_closed(
     async with ws_connect(url(central), subprotocols=["ocpp1.6"]) as websocket:
         for number in range(40):
             await websocket.send(json.dumps([2, f"h{number}", "Heartbeat", {}]))
-        answered = 0
-        with pytest.raises(ConnectionClosed):
-            while True:
-                reply = json.loads(await asyncio.wait_for(websocket.recv(), 5))
-                assert reply[0] == 3
-                answered += 1
+        # What arrives before the close: answers to the burst, then no more.
+        async with asyncio.timeout(5):
+            answered = [json.loads(frame) async for frame in _drain(websocket)]
+        assert all(reply[0] == 3 for reply in answered)
     assert websocket.close_code == 1008
     assert websocket.close_reason == "more than 2 messages/s"
-    assert 19 <= answered <= 21
+    assert 19 <= len(answered) <= 21
     [warning] = [w for w in our_warnings(caplog) if "messages per second" in w]
     assert "CP1 sends more than 2 messages per second" in warning
     # It reconnects and is served again.
