@@ -53,7 +53,8 @@ def _decode(raw: str | bytes) -> Any:
         cause = f"not valid JSON: {error}"[:MAX_CAUSE_LENGTH]
         raise FormatViolationError(details={"cause": cause}) from None
     else:
-        if _depth_within(document, MAX_DEPTH):
+        # Fewer brackets than the limit cannot nest deeper: most frames skip the walk.
+        if raw.count("[") + raw.count("{") <= MAX_DEPTH or _depth_within(document, MAX_DEPTH):
             return document
     raise FormatViolationError(details={"cause": f"JSON nested deeper than {MAX_DEPTH} levels"})
 
