@@ -202,13 +202,18 @@ async def test_refusals_reach_the_hooks_and_warn_once_per_path(
     )
     ours = [r for r in caplog.records if r.name.startswith("custom_components")]
     assert not any("secret" in r.getMessage() for r in ours)
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    # Ours only: asyncio warns about slow callbacks on a busy machine.
+    warnings = [r for r in ours if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     # The memory of what was warned about is bounded: the oldest path is warned again.
     for number in range(MAX_WARNED_REFUSALS):
         await refuse(f"/ws{number}/{'x' * 49}")
     await refuse("/ocpp/?token=other")
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [
+        r
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("custom_components")
+    ]
     assert len(warnings) == MAX_WARNED_REFUSALS + 2
     assert hooks.of("discovered", "ocpp") == []
 

@@ -170,6 +170,7 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
         ("config", "reconfigure"): await entry.start_reconfigure_flow(hass),
         ("options", "init"): await hass.config_entries.options.async_init(entry.entry_id),
         ("options", "general"): await open_options_step(hass, entry, "general"),
+        ("options", "limits"): await open_options_step(hass, entry, "limits"),
         ("charge_point", "user"): await hass.config_entries.subentries.async_init(
             (entry.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
         ),
