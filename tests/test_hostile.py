@@ -245,8 +245,14 @@ async def test_memory_and_log_stay_flat_after_100_frames_of_1_mib(
     )
     await hass.async_block_till_done()
     port = listening_port(setup_integration)
+    transfers = async_capture_events(hass, f"{DOMAIN}_data_transfer")
     websocket = await ws(port, "/BURST", max_size=None)
     await reply_to(websocket, big)
+    await hass.async_block_till_done()
+    # The event automations see is cut to what the recorder keeps.
+    assert len(transfers[0].data["data"]) == 16 * 1024
+    assert transfers[0].data["data_truncated"] == MIB
+    transfers.clear()
     gc.collect()
     before = rss()
     caplog.clear()
