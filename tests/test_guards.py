@@ -306,3 +306,11 @@ def test_frame_log_of_binary_and_wide_frames() -> None:
     assert len(log) == 2 and log.bytes == 80
     log.append(frame_of(Direction.RECEIVED, "y" * 500))  # over the budget alone: kept alone
     assert len(log) == 1 and log[0].size == 500
+
+
+def test_anomalies_quoting_a_charger_are_cut() -> None:
+    model = ChargePoint("CP1")
+    model.record_anomaly("odd value " + "x" * 10_000)
+    [anomaly] = model.anomalies
+    assert len(anomaly.description) < 600
+    assert anomaly.description.endswith("(10010 characters)")

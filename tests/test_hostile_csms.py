@@ -466,3 +466,39 @@ async def test_no_subprotocol_is_served_only_where_allowed(
     # Offering it is always fine.
     async with connect_charge_point(central.bound_port, "/STRICT") as cp:
         assert (await cp.boot()).status == RegistrationStatus.accepted
+
+
+async def test_a_bug_of_ours_costs_one_answer_and_a_few_tracebacks(
+    start: Start, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    central = await start()
+
+    async def broken(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    async with ws_connect(url(central), subprotocols=["ocpp1.6"]) as websocket:
+        await raw_reply(websocket, [2, "b", "BootNotification", BOOT])
+        # In the library's handling around our handler...
+        monkeypatch.setattr("ocpp.charge_point.validate_payload", broken)
+        for number in range(10):
+            reply = await raw_reply(websocket, [2, f"h{number}", "Heartbeat", {}])
+            assert reply[:3] == [4, f"h{number}", "InternalError"]
+        monkeypatch.undo()
+        # ...and in a handler itself.
+        monkeypatch.setattr(central.sessions, "start", broken)
+        start_transaction = {
+            "connectorId": 1,
+            "idTag": "T",
+            "meterStart": 0,
+            "timestamp": "2026-11-01T10:00:00Z",
+        }
+        reply = await raw_reply(websocket, [2, "s", "StartTransaction", start_transaction])
+        assert reply[:3] == [4, "s", "InternalError"]
+        monkeypatch.undo()
+        assert (await raw_reply(websocket, [2, "ok", "Heartbeat", {}]))[:2] == [3, "ok"]
+    tracebacks = [
+        r for r in caplog.records if r.exc_info and r.name.startswith("custom_components")
+    ]
+    # Ours, so ERRORs with their traceback; but a few a minute, not one per frame.
+    assert 1 <= len(tracebacks) <= 3
+    assert all(r.levelno == logging.ERROR for r in tracebacks)
