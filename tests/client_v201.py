@@ -43,7 +43,9 @@ def variable(
     """One reportData entry (wire format: camelCase) of a NotifyReport."""
     where: dict[str, Any] = {"name": component}
     if evse is not None:
-        where["evse"] = {"id": evse} if connector is None else {"id": evse, "connectorId": connector}
+        where["evse"] = {"id": evse}
+        if connector is not None:
+            where["evse"]["connectorId"] = connector
     attribute: dict[str, Any] = {"type": "Actual", "mutability": mutability}
     if value is not None:
         attribute["value"] = value
@@ -230,9 +232,7 @@ class TestChargePointV201(ChargePoint):
         self.requests.append(("GetTransactionStatus", {"transaction_id": transaction_id}))
         queued, ongoing = self.transaction_status.get(transaction_id or "", (False, None))
         self.status_asked.set()
-        return call_result.GetTransactionStatus(
-            messages_in_queue=queued, ongoing_indicator=ongoing
-        )
+        return call_result.GetTransactionStatus(messages_in_queue=queued, ongoing_indicator=ongoing)
 
     @on(Action.request_start_transaction)
     def on_request_start_transaction(self, **fields: Any) -> call_result.RequestStartTransaction:

@@ -68,9 +68,7 @@ async def test_boot_and_device_model(
         await cp.status(1, Status.available)
         await hass.async_block_till_done()
         assert hass.states.get(STATUS).state == "available"
-        diagnostics = await get_diagnostics_for_device(
-            hass, hass_client, setup_integration, device
-        )
+        diagnostics = await get_diagnostics_for_device(hass, hass_client, setup_integration, device)
     configuration = diagnostics["configuration"]
     assert diagnostics["subprotocol"] == "ocpp2.0.1"
     # The 1.6 keys the features read, in 1.6's words; the rest written out.
@@ -210,9 +208,7 @@ async def test_authorized_after_the_start(
     """TxStartPoint EVConnected: the session begins at plug-in, its card comes later."""
     async with connect_v201(port) as cp:
         await cp.boot()
-        await cp.event(
-            "Started", "B1", 0, trigger="CablePluggedIn", charging_state="EVConnected"
-        )
+        await cp.event("Started", "B1", 0, trigger="CablePluggedIn", charging_state="EVConnected")
         await cp.event("Updated", "B1", 1, trigger="Authorized", id_token="LATE-CARD")
         await hass.async_block_till_done()
         assert hass.states.get("sensor.cp1_session_id_tag").state == "LATE-CARD"
