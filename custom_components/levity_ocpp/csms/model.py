@@ -18,6 +18,7 @@ CHARGE_POINT_CONNECTOR = 0
 FRAME_LOG_SIZE = 200
 CONNECTION_HISTORY_SIZE = 50
 ANOMALY_LOG_SIZE = 100
+EVENT_LOG_SIZE = 100
 
 type Listener = Callable[[], None]
 
@@ -162,6 +163,11 @@ class ChargePoint:
     unknown_configuration_keys: list[str] = field(default_factory=list)
     frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=FRAME_LOG_SIZE))
     anomalies: deque[Anomaly] = field(default_factory=lambda: deque(maxlen=ANOMALY_LOG_SIZE))
+    # What the charger reported about itself (OCPP 2.0.1 NotifyEvent and security
+    # events): the latest few, for diagnostics.
+    reported_events: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=EVENT_LOG_SIZE)
+    )
     connections: deque[Connection] = field(
         default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
     )
@@ -218,6 +224,10 @@ class ChargePoint:
     def record_anomaly(self, description: str) -> None:
         """Remember something implausible the charger did (shown in diagnostics)."""
         self.anomalies.append(Anomaly(utcnow(), description))
+
+    def record_event(self, kind: str, event: dict[str, Any]) -> None:
+        """Remember an event the charger reported (shown in diagnostics)."""
+        self.reported_events.append({"time": utcnow().isoformat(), "kind": kind, **event})
 
     def log_frame(self, direction: Direction, text: str) -> None:
         """Remember a frame in the bounded per-charge-point message log."""
