@@ -79,8 +79,9 @@ SCHEDULE = {
                 },
             },
         ),
+        (c.StopCharging(42), "RequestStopTransaction", {"transactionId": "tx-2"}),
+        (c.StopCharging("tx-2"), "RequestStopTransaction", {"transactionId": "tx-2"}),
         (c.StopCharging("tx-9f"), "RequestStopTransaction", {"transactionId": "tx-9f"}),
-        (c.StopCharging(12), "RequestStopTransaction", {"transactionId": "12"}),
         (c.Reset(c.ResetKind.SOFT), "Reset", {"type": "OnIdle"}),
         (c.Reset(c.ResetKind.HARD, 0), "Reset", {"type": "Immediate"}),
         (c.Reset(c.ResetKind.HARD, 2), "Reset", {"type": "Immediate", "evseId": 2}),
@@ -288,7 +289,7 @@ SCHEDULE = {
 async def test_every_command_as_a_valid_request(
     command: c.Command, action: str, sent: dict[str, Any]
 ) -> None:
-    payload = to_call(command, station(1, 2), request_id=77)
+    payload = to_call(command, station(1, 2, transactions={2: "tx-2"}), request_id=77)
     assert type(payload).__name__ == action
     assert await wire(payload) == sent
 
@@ -315,6 +316,7 @@ def test_card_uids_are_iso14443_tokens(tag: str, kind: str) -> None:
     ("command", "action", "reason"),
     [
         (c.StartCharging("A", 0), "RequestStartTransaction", "on an EVSE"),
+        (c.StopCharging(12), "RequestStopTransaction", "no session 12 is running"),
         (c.UnlockConnector(0), "UnlockConnector", "on an EVSE"),
         (c.TriggerMessage("Reboot"), "TriggerMessage", "Reboot cannot be triggered"),
         (c.TriggerMessage("StatusNotification"), "TriggerMessage", "for one EVSE: name it"),
@@ -343,5 +345,6 @@ def test_every_current_limit_the_integration_sends_is_a_valid_2_0_1_profile() ->
         sent = payload.charging_profile
         if choice is LimitProfile.CHARGER_MAX:
             assert (payload.evse_id, sent.charging_profile_kind) == (0, "Absolute")
-        if choice is LimitProfile.TX:
+        if choice is LimitProfile.TX:  # our session number 41 is the charger's tx-1
+            assert command.profile.transaction_id == 41
             assert sent.transaction_id == "tx-1"

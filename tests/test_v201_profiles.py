@@ -60,6 +60,7 @@ RUNNING = {1: "tx-1"}
         (0, profile(TX), {}, r"K01.FR.16"),
         (2, profile(TX), {}, r"no transaction is running on EVSE 2 \(K01.FR.09\)"),
         (1, profile(TX, transaction_id="tx-0"), {}, r"not the one running on EVSE 1 \(tx-1"),
+        (1, profile(TX, transaction_id=1), {}, r"transaction 1 is not the one running"),
         (1, profile(transaction_id="tx-1"), {}, "only a transaction's own profile"),
         (1, profile(periods=()), {}, "at least one period"),
         (1, profile(periods=periods(60)), {}, r"first period starts at 0 \(K01.FR.31\)"),
@@ -153,7 +154,7 @@ async def test_what_the_charger_reported_it_can_do_is_sent() -> None:
         TX,
         unit=c.RateUnit.WATT,
         periods=(c.SchedulePeriod(0, 3680.0, 1, 2), c.SchedulePeriod(600, 7360.0, 2)),
-        transaction_id=12,  # the same transaction, numbered as 1.6 would
+        transaction_id=41,  # our session number for the charger's transaction "12"
     )
     sent = await wire(to_call(c.SetChargingProfile(1, single_phase), model))
     assert sent["chargingProfile"]["transactionId"] == "12"
@@ -165,10 +166,10 @@ async def test_what_the_charger_reported_it_can_do_is_sent() -> None:
     ]
 
 
-async def test_a_transactions_profile_is_for_the_one_running() -> None:
-    sent = await wire(
-        to_call(c.SetChargingProfile(1, profile(TX)), station(1, transactions=RUNNING))
-    )
+@pytest.mark.parametrize("given", [None, 41, "41", "tx-1"])
+async def test_a_transactions_profile_is_for_the_one_running(given: int | str | None) -> None:
+    model = station(1, transactions=RUNNING)
+    sent = await wire(to_call(c.SetChargingProfile(1, profile(TX, transaction_id=given)), model))
     assert sent["chargingProfile"]["transactionId"] == "tx-1"
 
 
@@ -187,3 +188,15 @@ def test_what_the_charger_reported_unreadably_is_left_for_it_to_judge() -> None:
     )
     sent = to_call(c.SetChargingProfile(1, profile(stack_level=30)), model)
     assert sent.charging_profile.stack_level == 30
+
+
+def test_a_session_the_charger_never_named_cannot_be_named_to_it() -> None:
+    model = station(1, transactions=RUNNING)
+    transaction = model.connector(1).transaction
+    assert transaction is not None
+    transaction.charger_transaction_id = None  # opened while the charger spoke 1.6
+    with pytest.raises(c.CommandNotApplicable, match="never named session 41"):
+        to_call(c.SetChargingProfile(1, profile(TX)), model)
+    with pytest.raises(c.CommandNotApplicable, match="never named session 41") as error:
+        to_call(c.StopCharging(41), model)
+    assert error.value.action == "RequestStopTransaction"

@@ -23,6 +23,7 @@ from custom_components.levity_ocpp.csms.transactions import Transaction
 
 VERSION = "2.0.1"
 STARTED = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+SESSION_BASE = 40
 
 
 async def wire(payload: Any) -> dict[str, Any]:
@@ -46,7 +47,11 @@ def station(
     configuration: dict[str, str] | None = None,
     transactions: dict[int, str] | None = None,
 ) -> ChargePoint:
-    """A 2.0.1 charger's model: its EVSEs, what it reported and its running transactions."""
+    """A 2.0.1 charger's model: its EVSEs, what it reported and its running transactions.
+
+    `transactions`: EVSE -> the charger's id of the session running there; our
+    session number for it is 40 + the EVSE id.
+    """
     model = ChargePoint("CS1")
     for evse_id in evses:
         model.connector(evse_id)
@@ -55,7 +60,8 @@ def station(
     }
     for evse_id, transaction_id in (transactions or {}).items():
         model.connector(evse_id).transaction = Transaction(
-            transaction_id=transaction_id,  # 2.0.1: the charger names it
+            transaction_id=SESSION_BASE + evse_id,
+            charger_transaction_id=transaction_id,
             charge_point_id=model.id,
             connector_id=evse_id,
             id_tag="TAG",

@@ -27,7 +27,16 @@ from ocpp.v201.enums import (
 from . import commands as c
 from .model import CHARGE_POINT_CONNECTOR, ChargePoint, utcnow
 from .timestamps import format_timestamp
-from .v201_profiles import PURPOSE, UNIT, ProfileRefused, check_unit, checked_profile, start_profile
+from .v201_profiles import (
+    PURPOSE,
+    UNIT,
+    ProfileRefused,
+    charger_transaction_id,
+    check_unit,
+    checked_profile,
+    names,
+    start_profile,
+)
 from .v201_results import to_result
 from .v201_variables import V16_KEYS, station_value, value_to_v201, variable_for
 
@@ -98,7 +107,9 @@ def to_call(  # noqa: PLR0911, PLR0912
             case c.StartCharging():
                 return _start(command, charge_point, request_id)
             case c.StopCharging():
-                return call.RequestStopTransaction(transaction_id=str(command.transaction_id))
+                return call.RequestStopTransaction(
+                    transaction_id=_charger_id(charge_point, command.transaction_id)
+                )
             case c.Reset():
                 on_idle = command.kind is c.ResetKind.SOFT
                 return call.Reset(
@@ -257,6 +268,16 @@ def _start(
         evse_id=command.connector_id,
         charging_profile=start_profile(charge_point, profile) if profile is not None else None,
     )
+
+
+def _charger_id(charge_point: ChargePoint, given: c.TransactionId) -> str:
+    """The charger's id of a running session named by our number (or its own id)."""
+    for connector in charge_point.connectors.values():
+        if (transaction := connector.transaction) is not None and names(transaction, given):
+            return charger_transaction_id(transaction)
+    if isinstance(given, str):  # the charger's own id, of a session we do not know
+        return given
+    raise _NotApplicable(f"no session {given} is running on the charger")
 
 
 def _not_a_variable(key: str) -> str:

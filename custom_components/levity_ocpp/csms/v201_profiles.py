@@ -21,6 +21,7 @@ from ocpp.v201.enums import (
 from . import commands as c
 from .model import ChargePoint
 from .timestamps import format_timestamp
+from .transactions import Transaction
 from .v201_variables import AC_PHASE_SWITCHING, V16_KEYS, station_value
 
 PURPOSE = {
@@ -117,10 +118,18 @@ def _check_schedule(charge_point: ChargePoint, profile: c.ChargingProfile) -> No
         raise ProfileRefused("the profile stops being valid before it starts")
 
 
-def _running_transaction(charge_point: ChargePoint, evse_id: int) -> str | None:
-    connector = charge_point.connectors.get(evse_id)
-    transaction = connector.transaction if connector is not None else None
-    return str(transaction.transaction_id) if transaction is not None else None
+def charger_transaction_id(transaction: Transaction) -> str:
+    """The charger's own id of a session; ProfileRefused if it never gave one."""
+    if transaction.charger_transaction_id is None:  # a session from before a 1.6 firmware
+        raise ProfileRefused(f"the charger never named session {transaction.transaction_id}")
+    return transaction.charger_transaction_id
+
+
+def names(transaction: Transaction, given: c.TransactionId) -> bool:
+    """Whether `given` is this session: our session number or the charger's own id."""
+    if isinstance(given, int):
+        return given == transaction.transaction_id
+    return given in (transaction.charger_transaction_id, str(transaction.transaction_id))
 
 
 def checked_profile(
@@ -128,8 +137,9 @@ def checked_profile(
 ) -> datatypes.ChargingProfileType:
     """The profile to send with SetChargingProfile to `evse_id`, or ProfileRefused.
 
-    A TxProfile without a transaction id is for the transaction running on the
-    EVSE, as in OCPP 1.6: its id is filled in.
+    A TxProfile is for the transaction running on the EVSE; it may name it by our
+    session number or the charger's id, or not at all (as OCPP 1.6 allows): the
+    charger's id is sent.
     """
     _check_schedule(charge_point, profile)
     transaction_id = None
@@ -142,16 +152,17 @@ def checked_profile(
         case c.ChargingPurpose.TX:
             if evse_id <= 0:
                 raise ProfileRefused("a transaction's profile belongs on its EVSE (K01.FR.16)")
-            running = _running_transaction(charge_point, evse_id)
+            connector = charge_point.connectors.get(evse_id)
+            running = connector.transaction if connector is not None else None
             if running is None:
                 raise ProfileRefused(f"no transaction is running on EVSE {evse_id} (K01.FR.09)")
+            transaction_id = charger_transaction_id(running)
             given = profile.transaction_id
-            if given is not None and str(given) != running:
+            if given is not None and not names(running, given):
                 raise ProfileRefused(
                     f"transaction {given} is not the one running on EVSE {evse_id} "
-                    f"({running}, K01.FR.33)"
+                    f"({transaction_id}, K01.FR.33)"
                 )
-            transaction_id = running
         case c.ChargingPurpose.TX_DEFAULT:
             if profile.transaction_id is not None:
                 raise ProfileRefused("only a transaction's own profile names a transaction")
