@@ -99,11 +99,21 @@ def test_broken_readings_say_where(meter_value: Any, error: str) -> None:
         parse_meter_values_v201(meter_value)
 
 
-def test_a_huge_multiplier_is_taken_as_far_as_it_goes() -> None:
+def test_multipliers_scale_and_an_absurd_one_is_no_reading() -> None:
     (sample,) = parse_meter_values_v201(
-        [{"timestamp": AT, "sampled_value": [value(1.5, unit_of_measure={"multiplier": -3})]}]
+        [
+            {
+                "timestamp": AT,
+                "sampled_value": [
+                    value(1.5, unit_of_measure={"multiplier": -3}),
+                    value(1.5, measurand="Voltage", unit_of_measure={"multiplier": 10**9}),
+                ],
+            }
+        ]
     )
-    assert sample.values[0].value == pytest.approx(1.5e-6)
+    small, absurd = sample.values
+    assert small.value == pytest.approx(1.5e-6)
+    assert absurd.value is None
 
 
 def entry(component: dict[str, Any], name: str, attributes: Any) -> dict[str, Any]:

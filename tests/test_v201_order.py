@@ -277,3 +277,22 @@ async def test_ha_restart_mid_session_loses_nothing(
         assert session["energy_kwh"] == pytest.approx(5.0)
         assert session["anomalies"] == []
         await hass2.async_stop(force=True)
+
+
+async def test_late_ended_without_a_reading_keeps_the_latest(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, port: int
+) -> None:
+    async with connect_v201(port) as cp:
+        await cp.boot()
+        await cp.event(
+            "Started", "R2", 0, id_token="RESIDENT-7",
+            meter=[meter(0, *sampled(1_000_000, context="Transaction.Begin"))],
+        )  # fmt: skip
+        await cp.event("Updated", "R2", 10, meter=[meter(10, *sampled(1_001_500))])
+        await cp.boot("Watchdog")
+        await cp.event("Ended", "R2", 12, offline=True, stopped_reason="Reboot")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    (session,) = await get_sessions(hass)
+    assert (session["closed_by"], session["stop_reason"]) == ("charger", "Reboot")
+    assert session["energy_kwh"] == pytest.approx(1.5)
+    assert session["anomalies"] == ["closed by the central system because the charger rebooted"]

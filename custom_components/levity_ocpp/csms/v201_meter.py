@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ocpp.v16.enums import ValueFormat
@@ -87,5 +87,5 @@ def _scaled(value: Any, multiplier: int) -> Any:
         return str(value)
     try:
         return str(Decimal(str(value)).scaleb(multiplier))
-    except InvalidOperation:
-        return str(value)
+    except ArithmeticError:  # a power of ten beyond any meter: no reading at all
+        return "NaN"
