@@ -84,6 +84,29 @@ async def test_plug_in_starts_and_the_switch_stops(
     assert session["stop_reason"] == "Remote"
 
 
+async def test_plug_in_starts_a_transaction_begun_at_plug_in(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, port: int
+) -> None:
+    """TxStartPoint EVConnected: begun unauthorized at plug-in, the automatic start authorizes."""
+    async with connect_v201(port) as cp:
+        await cp.boot()
+        await cp.status(1, Status.occupied)
+        await cp.event(
+            "Started", "plug-1", 0, trigger="CablePluggedIn", charging_state="EVConnected"
+        )
+        await async_wait_until(hass, lambda: asked(cp, "RequestStartTransaction"))
+        await cp.event(
+            "Updated", "plug-1", 1, trigger="Authorized", id_token="HomeAssistant",
+            charging_state="Charging",
+        )  # fmt: skip
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_session_id_tag").state == "HomeAssistant"
+        assert hass.states.get(STATUS).state == "charging"
+        await cp.status(1, Status.occupied)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(asked(cp, "RequestStartTransaction")) == 1
+
+
 async def test_station_messages_beside_sessions(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,

@@ -208,6 +208,7 @@ BROKEN_READING = {
     "meterValue": [{"timestamp": "soon", "sampledValue": [{"value": 1}]}],
 }
 NO_SUCH_EVSE = {"timestamp": AT, "connectorStatus": "Available", "evseId": 4000, "connectorId": 1}
+NO_SUCH_CONNECTOR = {**NO_SUCH_EVSE, "evseId": 1, "connectorId": 0}
 NEW_WITHOUT_EVSE = {
     "eventType": "Updated",
     "timestamp": AT,
@@ -226,6 +227,7 @@ LIMIT = {"chargingLimit": {"chargingLimitSource": "EMS"}}
         ([2, "a2", "NotifyChargingLimit", LIMIT], "NotSupported"),
         ([2, "a3", "MeterValues", BROKEN_READING], "FormatViolation"),
         ([2, "a4", "StatusNotification", NO_SUCH_EVSE], "PropertyConstraintViolation"),
+        ([2, "a6", "StatusNotification", NO_SUCH_CONNECTOR], "PropertyConstraintViolation"),
         ([2, "a5", "TransactionEvent", NEW_WITHOUT_EVSE], "OccurrenceConstraintViolation"),
     ],
 )

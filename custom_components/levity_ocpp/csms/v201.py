@@ -239,6 +239,10 @@ class ChargePointV201(FramedChargePoint, v201.ChargePoint):
     ) -> call_result.StatusNotification:
         """A connector's status: its EVSE's, in the model's words."""
         self._evse(evse_id)
+        if not 1 <= connector_id <= MAX_EVSE_ID:  # what is kept per EVSE stays bounded
+            raise PropertyConstraintViolationError(
+                details={"cause": f"connectorId {connector_id} is out of range"}
+            )
         connector = self.model.connector(evse_id)
         reported_at = self._clock.not_ahead(parse_timestamp(timestamp) or utcnow())
         if connector.status_time is not None and reported_at < connector.status_time:

@@ -108,6 +108,8 @@ class TransactionEvents:
         if authorized:
             assert event.id_tag is not None
             transaction.id_tag = event.id_tag  # authorized after it began (EVConnected)
+            if self._auto_start is not None:
+                self._auto_start.transaction_started(self._model, transaction.connector_id)
         newest = transaction.seq_no is None or event.seq_no > transaction.seq_no
         if newest:
             transaction.seq_no = event.seq_no
@@ -180,7 +182,8 @@ class TransactionEvents:
             event.reservation_id,
             charger_transaction_id=event.transaction_id,
         )
-        if self._auto_start is not None:
+        if self._auto_start is not None and event.id_tag:
+            # Begun without one (at plug-in), it waits to be authorized: perhaps by us.
             self._auto_start.transaction_started(self._model, event.evse_id)
         return transaction
 
