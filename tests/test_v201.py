@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components.recorder import get_instance
@@ -108,7 +110,7 @@ async def test_status_per_evse_in_the_words_of_1_6(
 
 
 async def test_full_session(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, port: int
+    hass: HomeAssistant, setup_integration: MockConfigEntry, port: int, tmp_path: Path
 ) -> None:
     started = async_capture_events(hass, EVENT_SESSION_STARTED)
     stopped = async_capture_events(hass, EVENT_SESSION_STOPPED)
@@ -176,6 +178,13 @@ async def test_full_session(
     (session,) = await get_sessions(hass, id_tag="RESIDENT-7")
     assert session["charger_transaction_id"] == "tx-7f3a"
     assert session["energy_kwh"] == pytest.approx(12.345)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    target = tmp_path / "sessions.csv"
+    await hass.services.async_call(
+        DOMAIN, "export_sessions", {"path": str(target)}, blocking=True, return_response=True
+    )
+    (row,) = csv.DictReader(target.open())
+    assert row["charger_transaction_id"] == "tx-7f3a"
 
     await async_wait_recording_done(hass)
     statistic_id = energy_statistic_id(setup_integration.entry_id, "RESIDENT-7")
