@@ -230,11 +230,9 @@ class Charging:
         unit = charging_rate_unit or self._rate_units()[0]
         if (evse_id and evse_id not in self.connectors) or unit not in self._rate_units():
             self._log.warning("GetCompositeSchedule: no EVSE %d or unit %s", evse_id, unit)
+            reason = "UnsupportedRateUnit" if unit not in self._rate_units() else "UnknownEvse"
             return call_result.GetCompositeSchedule(
-                GenericStatusEnumType.rejected,
-                datatypes.StatusInfoType(
-                    "UnsupportedRequest" if evse_id else "UnsupportedRateUnit"
-                ),
+                GenericStatusEnumType.rejected, datatypes.StatusInfoType(reason)
             )
         sess = self.connectors[evse_id].session if evse_id else None
         changes = self.profiles.composite(

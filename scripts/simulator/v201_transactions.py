@@ -226,7 +226,9 @@ class Transactions(Sessions):
             round(conn.meter_wh),
         )
         if sess.charging_profile is not None:  # RequestStart's TxProfile, for this transaction
-            profile = {**sess.charging_profile, "transaction_id": sess.transaction_id}
+            ours = {"transaction_id": sess.transaction_id}
+            profile = {**sess.charging_profile, **ours}
+            profile["v201"] = {**profile["v201"], **ours}  # as reported
             self.profiles.install(conn.connector_id, profile)
         offered, _ = self._offered(conn)
         charging = offered >= MIN_CHARGING_AMPS
