@@ -266,7 +266,8 @@ class SessionManager:
         self._observe(charge_point, connector, samples, transaction)
         if transaction.hourly_energy_kwh() == hourly_before:
             return
-        await self.hooks.session_amended(charge_point, transaction, hourly_before, final=True)
+        # Such events come in a burst (a reconnect's queue): one correction for it.
+        await self.hooks.session_amended(charge_point, transaction, hourly_before, final=False)
         await self.hooks.persist_transactions()
         charge_point.notify(transaction.connector_id)
 

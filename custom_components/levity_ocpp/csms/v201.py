@@ -200,9 +200,14 @@ class ChargePointV201(FramedChargePoint, v201.ChargePoint):
         report = self._reports.take(request_id, report_data or [], bool(tbc))
         if report is None:
             return call_result.NotifyReport()
-        for evse_id in sorted(report.evses):
-            if evse_id <= MAX_EVSE_ID:
-                self._evse(evse_id)
+        # All EVSEs first, then announced: each gets its device at once, none moves later.
+        new = [
+            e for e in sorted(report.evses) if e <= MAX_EVSE_ID and e not in self.model.connectors
+        ]
+        for evse_id in new:
+            self.model.connector(evse_id)
+        for evse_id in new:
+            self._hooks.connector_discovered(self.model, evse_id)
         if report.truncated:
             self.model.record_anomaly(
                 f"device model report {request_id}: {report.truncated} variables beyond "

@@ -20,20 +20,24 @@ from ocpp.v201.enums import ChargingStateEnumType, ConnectorStatusEnumType
 from .transactions import Transaction
 
 # An EVSE's status from its connectors': the first of these any connector has.
-_PRECEDENCE = (
+_PRECEDENCE: tuple[str, ...] = (
     ConnectorStatusEnumType.occupied.value,
     ConnectorStatusEnumType.reserved.value,
     ConnectorStatusEnumType.available.value,
     ConnectorStatusEnumType.faulted.value,
     ConnectorStatusEnumType.unavailable.value,
 )
-_SAME_WORD = {
+OCCUPIED: str = ConnectorStatusEnumType.occupied.value
+AVAILABLE: str = ConnectorStatusEnumType.available.value
+PREPARING: str = ChargePointStatus.preparing.value
+FINISHING: str = ChargePointStatus.finishing.value
+_SAME_WORD: dict[str, str] = {
     ConnectorStatusEnumType.available.value: ChargePointStatus.available.value,
     ConnectorStatusEnumType.reserved.value: ChargePointStatus.reserved.value,
     ConnectorStatusEnumType.unavailable.value: ChargePointStatus.unavailable.value,
     ConnectorStatusEnumType.faulted.value: ChargePointStatus.faulted.value,
 }
-_BY_CHARGING_STATE = {
+_BY_CHARGING_STATE: dict[str, str] = {
     ChargingStateEnumType.charging.value: ChargePointStatus.charging.value,
     ChargingStateEnumType.suspended_ev.value: ChargePointStatus.suspended_ev.value,
     ChargingStateEnumType.suspended_evse.value: ChargePointStatus.suspended_evse.value,
@@ -69,19 +73,14 @@ def model_status(
     if status is None:
         if transaction is None or transaction.charging_state is None:
             return None
-        status = ConnectorStatusEnumType.occupied.value
-    if transaction is not None and status == ConnectorStatusEnumType.available.value:
-        # Authorized before the cable is in (TxStartPoint Authorized).
-        return ChargePointStatus.preparing.value
-    if status != ConnectorStatusEnumType.occupied.value:
+        status = OCCUPIED
+    if transaction is not None and status == AVAILABLE:
+        return PREPARING  # authorized before the cable is in (TxStartPoint Authorized)
+    if status != OCCUPIED:
         return _SAME_WORD.get(status, status)  # a status not of 2.0.1 is kept as sent
     if transaction is not None:
-        return _BY_CHARGING_STATE.get(
-            transaction.charging_state or "", ChargePointStatus.preparing.value
-        )
-    if previous in _IN_SESSION:
-        return ChargePointStatus.finishing.value
-    return ChargePointStatus.preparing.value
+        return _BY_CHARGING_STATE.get(transaction.charging_state or "", PREPARING)
+    return FINISHING if previous in _IN_SESSION else PREPARING
 
 
 # 2.0.1 firmware and log-upload statuses 1.6 does not have, as the nearest 1.6 one.

@@ -104,7 +104,9 @@ class TransactionEvents:
         transaction = await self._session_of(event)
         if transaction is None:
             return
-        if event.id_tag and not transaction.id_tag:
+        authorized = bool(event.id_tag) and not transaction.id_tag
+        if authorized:
+            assert event.id_tag is not None
             transaction.id_tag = event.id_tag  # authorized after it began (EVConnected)
         newest = transaction.seq_no is None or event.seq_no > transaction.seq_no
         if newest:
@@ -126,6 +128,8 @@ class TransactionEvents:
                 await self._sessions.meter_values(
                     self._model, connector_id, event.samples, transaction.transaction_id
                 )
+            elif authorized:
+                self._model.notify(connector_id)
             self._sessions.hooks.transactions_changed()
         if newest:
             self._refresh_status(connector_id, event.at)
