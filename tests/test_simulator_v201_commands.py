@@ -41,6 +41,7 @@ async def remote_start(central: Central201, evse_id: int = 1, **kwargs: Any) -> 
         "RemoteStart",
         42,
     )
+    assert started["id_token"] == TOKEN
     await central.wait_for(
         "TransactionEvent",
         lambda e: e["transaction_info"].get("charging_state") in ("Charging", "SuspendedEVSE"),

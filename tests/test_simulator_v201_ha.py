@@ -71,10 +71,14 @@ async def test_actions_reach_a_2_0_1_station(
         assert session.remote_start_id is not None  # RequestStartTransaction
 
         await act(hass, "set_current_limit", device_id=device, current_limit=8)
-        # The station took the limit (read back by HA) and draws no more than it.
-        applied = hass.states.get("sensor.sim1_applied_current_limit")
-        assert applied is not None
-        assert applied.state == "8.0"
+
+        # The station took the limit (its entity comes once the device model says it
+        # can be limited) and draws no more than it.
+        def applied() -> str | None:
+            state = hass.states.get("sensor.sim1_applied_current_limit")
+            return state.state if state else None
+
+        await async_wait_until(hass, lambda: applied() == "8.0")
         await async_wait_until(hass, lambda: 0 < max(sim.connectors[1].currents) < 8.5)
 
         with pytest.raises(HomeAssistantError, match="OngoingAuthorizedTransaction"):

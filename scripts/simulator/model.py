@@ -61,6 +61,7 @@ class Session:
     reservation_id: int | None = None
     charging_profile: dict[str, Any] | None = None  # RemoteStart's, installed at StartTransaction
     remote_start_id: int | None = None  # OCPP 2.0.1 RequestStartTransaction's
+    id_token_type: str = "Central"  # OCPP 2.0.1: the kind of token the id tag is
     seq_no: int = 0  # OCPP 2.0.1: the next TransactionEvent's number in the transaction
     stop_reason: Reason | None = None
     interrupted: bool = False

@@ -79,6 +79,7 @@ class Commands:
                 continue
             sess.charging_profile = stacked
             sess.remote_start_id = remote_start_id
+            sess.id_token_type = id_token["type"]
 
             async def launch(sess: Session = sess) -> None:
                 self._launch(sess)

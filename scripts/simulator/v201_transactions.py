@@ -22,7 +22,6 @@ from ocpp.v201 import call, datatypes
 from ocpp.v201.enums import (
     ChargingStateEnumType,
     ConnectorStatusEnumType,
-    IdTokenEnumType,
     ReadingContextEnumType,
     ReasonEnumType,
     TransactionEventEnumType,
@@ -133,6 +132,8 @@ class Transactions(Sessions):
         conn = self.connectors[sess.connector_id]
         started = event_type == TransactionEventEnumType.started
         ended = event_type == TransactionEventEnumType.ended
+        # A session's later transactions (after a power cut) were not started remotely.
+        first = len(sess.transaction_ids) == 1
         state = charging_state(conn.status)
         if ended:  # charging has stopped; the car is still there unless it left
             departed = stopped == ReasonEnumType.ev_disconnected
@@ -151,15 +152,13 @@ class Transactions(Sessions):
                 transaction_id=str(sess.transaction_id),
                 charging_state=state,
                 stopped_reason=stopped,
-                remote_start_id=sess.remote_start_id if started else None,
+                remote_start_id=sess.remote_start_id if started and first else None,
             ),
             meter_value=meter,
             offline=None if self.online else True,
             number_of_phases_used=self._offered(conn)[1] if conn.power_w and not ended else None,
             evse=datatypes.EVSEType(conn.connector_id, CONNECTOR_IN_EVSE) if started else None,
-            id_token=datatypes.IdTokenType(sess.id_tag, IdTokenEnumType.central)
-            if started
-            else None,
+            id_token=datatypes.IdTokenType(sess.id_tag, sess.id_token_type) if started else None,
         )
 
     def _measurands(self, component: str, variable: str) -> list[str]:
@@ -191,11 +190,8 @@ class Transactions(Sessions):
         sess.seq_no = 0
         sess.transaction_started = None
         sess.transaction_ids.append(sess.transaction_id)
-        trigger = (
-            TriggerReasonEnumType.remote_start
-            if sess.remote_start_id is not None
-            else TriggerReasonEnumType.authorized
-        )
+        remote = sess.remote_start_id is not None and len(sess.transaction_ids) == 1
+        trigger = TriggerReasonEnumType.remote_start if remote else TriggerReasonEnumType.authorized
         started = self._event(
             sess,
             TransactionEventEnumType.started,
