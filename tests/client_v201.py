@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import json
 from typing import Any
 
+from ocpp.exceptions import InternalError
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import (
@@ -101,11 +102,13 @@ class TestChargePointV201(ChargePoint):
         """Start with a one-EVSE device model."""
         super().__init__(*args, **kwargs)
         self.report: list[dict[str, Any]] = device_model()
+        self.report_status = GenericDeviceModelStatusEnumType.accepted
         self.report_sent = asyncio.Event()
         self.requests: list[tuple[str, dict[str, Any]]] = []
         # transactionId -> (messagesInQueue, ongoingIndicator)
         self.transaction_status: dict[str, tuple[bool, bool | None]] = {}
         self.status_asked = asyncio.Event()
+        self.transaction_status_fails = False
         self.seq_no = 0
 
     @property
@@ -203,11 +206,14 @@ class TestChargePointV201(ChargePoint):
     def on_get_base_report(self, request_id: int, report_base: str) -> call_result.GetBaseReport:
         """Accept; the report follows."""
         self.requests.append(("GetBaseReport", {"report_base": report_base}))
-        return call_result.GetBaseReport(status=GenericDeviceModelStatusEnumType.accepted)
+        return call_result.GetBaseReport(status=self.report_status)
 
     @after(Action.get_base_report)
     async def after_get_base_report(self, request_id: int, report_base: str) -> None:
         """Send the report in two parts, as stations with many variables do."""
+        if self.report_status != GenericDeviceModelStatusEnumType.accepted:
+            self.report_sent.set()
+            return
         half = len(self.report) // 2
         for seq_no, (part, more) in enumerate(
             ((self.report[:half], True), (self.report[half:], False))
@@ -230,6 +236,8 @@ class TestChargePointV201(ChargePoint):
     ) -> call_result.GetTransactionStatus:
         """Say whether the transaction goes on and whether events are queued for it."""
         self.requests.append(("GetTransactionStatus", {"transaction_id": transaction_id}))
+        if self.transaction_status_fails:
+            raise InternalError(description="queue unreadable")
         queued, ongoing = self.transaction_status.get(transaction_id or "", (False, None))
         self.status_asked.set()
         return call_result.GetTransactionStatus(messages_in_queue=queued, ongoing_indicator=ongoing)
@@ -239,6 +247,14 @@ class TestChargePointV201(ChargePoint):
         """Accept a remote start (the test sends the events that follow)."""
         self.requests.append(("RequestStartTransaction", fields))
         return call_result.RequestStartTransaction(status=RequestStartStopStatusEnumType.accepted)
+
+    @on(Action.request_stop_transaction)
+    def on_request_stop_transaction(
+        self, transaction_id: str
+    ) -> call_result.RequestStopTransaction:
+        """Accept a remote stop (the test sends the Ended that follows)."""
+        self.requests.append(("RequestStopTransaction", {"transaction_id": transaction_id}))
+        return call_result.RequestStopTransaction(status=RequestStartStopStatusEnumType.accepted)
 
     @on(Action.trigger_message)
     def on_trigger_message(self, **fields: Any) -> call_result.TriggerMessage:

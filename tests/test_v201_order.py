@@ -159,7 +159,8 @@ async def test_reboot_closes_open_sessions_and_late_ended_completes_them(
         await cp.boot("PowerUp")  # it lost power: the session is over
         await hass.async_block_till_done(wait_background_tasks=True)
         assert [event.data["closed_by"] for event in stopped] == ["central_system"]
-        # The Ended it queued comes after the boot.
+        # What it queued comes after the boot.
+        await cp.event("Updated", "R1", 20, offline=True, meter=[meter(20, *sampled(1_003_000))])
         await cp.event(
             "Ended",
             "R1",

@@ -58,8 +58,10 @@ _IN_SESSION = frozenset(
 
 def evse_status(connector_statuses: Iterable[str]) -> str | None:
     """The 2.0.1 status of an EVSE from its connectors' (None if none is known)."""
-    known = set(connector_statuses)
-    return next((status for status in _PRECEDENCE if status in known), None)
+    reported = list(connector_statuses)
+    known = set(reported)
+    # A status 2.0.1 does not have (schema checks off) is kept as sent.
+    return next((status for status in _PRECEDENCE if status in known), next(iter(reported), None))
 
 
 def model_status(
