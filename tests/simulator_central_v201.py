@@ -8,6 +8,7 @@ for what comes back. Like ``simulator_central`` for 1.6.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ class Central201(Central):
         self.registration = RegistrationStatusEnumType.accepted
         self.boot_interval = 60
         self.token_status = AuthorizationStatusEnumType.accepted
+        self.event_delay = 0.0  # how long a TransactionEvent waits for its answer
 
     def events(self, since: int = 0) -> list[dict[str, Any]]:
         return self.sent("TransactionEvent", since)
@@ -71,8 +73,9 @@ class CentralLink201(ChargePoint):
         return call_result.MeterValues()
 
     @on(Action.transaction_event)
-    def on_transaction_event(self, **kwargs: Any) -> call_result.TransactionEvent:
+    async def on_transaction_event(self, **kwargs: Any) -> call_result.TransactionEvent:
         self.central.record("TransactionEvent", kwargs)
+        await asyncio.sleep(self.central.event_delay)
         if kwargs.get("id_token") is None:
             return call_result.TransactionEvent()
         return call_result.TransactionEvent(id_token_info={"status": self.central.token_status})

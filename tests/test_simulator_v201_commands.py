@@ -324,3 +324,26 @@ async def test_scripted_refusals_and_what_it_lacks(csms: tuple[Central201, str])
         assert (await central.call(call.GetBaseReport(1, "FullInventory"))).status == "Rejected"
         with pytest.raises(ActionNotImplemented):
             await central.call(call.ReserveNow(1, "2030-01-01T00:00:00Z", TOKEN))
+
+
+async def test_transaction_status(csms: tuple[Central201, str]) -> None:
+    central, url = csms
+    async with fast_station(url):
+        transaction_id = await remote_start(central)
+        status = await central.call(call.GetTransactionStatus(transaction_id))
+        assert status.ongoing_indicator is True
+        # An event waiting for its answer is still queued at the station.
+        central.event_delay = 0.3
+        since = central.mark()
+        await central.wait_for("TransactionEvent", since=since)
+        queued = await central.call(call.GetTransactionStatus(transaction_id))
+        assert queued.messages_in_queue is True
+        central.event_delay = 0.0
+        since = central.mark()
+        await central.call(call.RequestStopTransaction(transaction_id))
+        await ended(central, since)
+        await central.wait_for("StatusNotification", since=since)
+        over = await central.call(call.GetTransactionStatus(transaction_id))
+        assert (over.ongoing_indicator, over.messages_in_queue) == (False, False)
+        anything = await central.call(call.GetTransactionStatus())
+        assert (anything.ongoing_indicator, anything.messages_in_queue) == (None, False)

@@ -13,7 +13,7 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from scripts.simulator import SimulatedChargingStation
+from scripts.simulator import Fault, SimulatedChargingStation
 
 from .command_helpers import act, device_id
 from .conftest import async_wait_until
@@ -99,3 +99,25 @@ async def test_actions_reach_a_2_0_1_station(
         await async_wait_until(hass, lambda: sim.session() is None)
         await act(hass, "reset", device_id=device, kind="hard")
         await async_wait_until(hass, lambda: sim.boot_count == 2)
+
+
+@pytest.mark.parametrize("fault", [Fault.REBOOT, Fault.OFFLINE])
+async def test_a_power_cut_or_network_loss_loses_no_energy(
+    hass: HomeAssistant, port: int, fault: Fault
+) -> None:
+    async with station(port, fault=fault) as sim:
+        await sim.start_session()
+        session = sim.session()
+        assert session is not None
+        async with asyncio.timeout(10):
+            await sim.wait_session_finished()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        meter_stop = round(sim.meter_wh())
+        sessions = list((await get_sessions(hass)).values())
+    assert [s["charger_transaction_id"] for s in sessions] == session.transaction_ids
+    assert sum(s["energy_kwh"] for s in sessions) == pytest.approx(
+        (meter_stop - METER_START_WH) / 1000, abs=0.002
+    )
+    if fault is Fault.REBOOT:  # the lost transaction ended with the charger's PowerLoss
+        assert sessions[0]["stop_reason"] == "PowerLoss"
+        assert sessions[0]["closed_by"] == "charger"

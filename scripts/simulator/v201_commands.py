@@ -215,6 +215,29 @@ class Commands:
         for conn in conns:
             await self.send_transaction_event(conn, TriggerReasonEnumType.trigger)
 
+    def v201_get_transaction_status(
+        self, link: LinkBase, transaction_id: str | None = None, **_: Any
+    ) -> call_result.GetTransactionStatus:
+        """Whether a transaction still runs, and whether messages about it (or any
+        transaction) are still queued to be sent (E14)."""
+        queued = [
+            item.payload
+            for item in self._tx_queue
+            if isinstance(item.payload, call.TransactionEvent)
+        ]
+        if transaction_id is None:
+            return call_result.GetTransactionStatus(messages_in_queue=bool(queued))
+        ongoing = any(
+            conn.session is not None and conn.session.transaction_id == transaction_id
+            for conn in self.connectors.values()
+        )
+        return call_result.GetTransactionStatus(
+            messages_in_queue=any(
+                event.transaction_info.transaction_id == transaction_id for event in queued
+            ),
+            ongoing_indicator=ongoing,
+        )
+
     def v201_data_transfer(
         self,
         link: LinkBase,

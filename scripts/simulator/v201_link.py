@@ -67,8 +67,10 @@ REJECTIONS: dict[str, Callable[[], Any]] = {
     ),
     Action.data_transfer: lambda: call_result.DataTransfer(DataTransferStatusEnumType.rejected),
 }
-# GetVariables and SetVariables say no per variable, not as a whole.
-COMMANDS = frozenset((*REJECTIONS, Action.get_variables, Action.set_variables))
+# GetVariables and SetVariables say no per variable, GetTransactionStatus never.
+COMMANDS = frozenset(
+    (*REJECTIONS, Action.get_variables, Action.set_variables, Action.get_transaction_status)
+)
 V201_RULES = Rules(REJECTIONS, COMMANDS, ChargingProfilePurposeEnumType)
 
 
