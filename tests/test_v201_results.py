@@ -231,6 +231,9 @@ async def test_configuration_keys_as_variables() -> None:
     ]
     everything = await wire(to_call(c.GetConfiguration(), station(1)))
     assert len(everything["getVariableData"]) == len(V16_KEYS)
+    reported = station(1, configuration={"HeartbeatInterval": "60", "OCPPCommCtrlr/X": "1"})
+    (only,) = (await wire(to_call(c.GetConfiguration(), reported)))["getVariableData"]
+    assert only == variable("OCPPCommCtrlr", "HeartbeatInterval")
     units = await wire(
         to_call(
             c.SetConfiguration("ChargingScheduleAllowedChargingRateUnit", "Current"), station(1)

@@ -288,8 +288,12 @@ def _not_a_variable(key: str) -> str:
 
 
 def _get_variables(command: c.GetConfiguration, charge_point: ChargePoint) -> call.GetVariables:
-    """The variables named (all with a 1.6 counterpart when none are), as far as they fit."""
-    keys = command.keys or tuple(V16_KEYS)
+    """The variables named, or those with a 1.6 counterpart.
+
+    None named: the counterparts the charger reported having (all before it has).
+    """
+    reported = tuple(key for key in V16_KEYS if station_value(charge_point, V16_KEYS[key].ref))
+    keys = command.keys or reported or tuple(V16_KEYS)
     refs = []
     for key in keys:
         if (ref := variable_for(key)) is None:
