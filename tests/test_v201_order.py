@@ -194,10 +194,8 @@ async def test_reconnect_asks_what_became_of_open_sessions(
             "QUEUED": (True, False),
             "GONE": (False, False),
         }
-        await async_wait_until(
-            hass, lambda: len([r for r in cp.requests if r[0] == "GetTransactionStatus"]) == 3
-        )
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await async_wait_until(hass, lambda: stopped)
+        assert len([r for r in cp.requests if r[0] == "GetTransactionStatus"]) == 3
     assert [event.data["charger_transaction_id"] for event in stopped] == ["GONE"]
     assert stopped[0].data["closed_by"] == "central_system"
     assert not any(r[0] == "TriggerMessage" for r in cp.requests)  # it registered before
