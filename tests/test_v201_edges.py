@@ -223,6 +223,8 @@ async def test_reconnect_when_the_station_cannot_say(
     async with connect_v201(port) as cp:
         cp.transaction_status_fails = True
         await cp.event("Started", "NEW", 1, evse=2, id_token="RESIDENT-7")
+    async with connect_v201(port) as cp:
+        cp.transaction_status_fails = True
         await async_wait_until(hass, lambda: asked(cp, "GetTransactionStatus"))
         await hass.async_block_till_done(wait_background_tasks=True)
     charge_point = setup_integration.runtime_data.charge_points["CP1"]
