@@ -476,7 +476,7 @@ async def test_no_subprotocol_is_served_only_where_allowed(
         with pytest.raises(ConnectionClosed):
             await websocket.recv()
     assert websocket.close_code == 1002
-    assert websocket.close_reason == "no OCPP version offered; supported: ocpp1.6"
+    assert websocket.close_reason == "no OCPP version offered; supported: ocpp1.6, ocpp2.0.1"
     [warning] = [w for w in our_warnings(caplog) if "offers no OCPP version" in w]
     assert "turn on 'Allow connecting without an OCPP subprotocol'" in warning
     assert "STRICT" not in central.charge_points

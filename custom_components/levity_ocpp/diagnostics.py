@@ -153,6 +153,7 @@ def charge_point_diagnostics(charge_point: ChargePoint) -> dict[str, Any]:
         {"time": anomaly.time.isoformat(), "description": anomaly.description}
         for anomaly in charge_point.anomalies
     ]
+    data["reported_events"] = list(charge_point.reported_events)
     data["open_transactions"] = [
         connector.transaction.record()
         for connector in charge_point.connectors.values()

@@ -21,6 +21,7 @@ CONNECTION_HISTORY_SIZE = 50
 ANOMALY_LOG_SIZE = 100
 # An anomaly may quote what the charger sent: enough to recognise it, no more.
 MAX_ANOMALY_TEXT = 500
+EVENT_LOG_SIZE = 100
 
 type Listener = Callable[[], None]
 
@@ -153,6 +154,11 @@ class ChargePoint:
     local_list: dict[str, LocalAuthorization] = field(default_factory=dict)
     frames: FrameLog = field(default_factory=FrameLog)
     anomalies: deque[Anomaly] = field(default_factory=lambda: deque(maxlen=ANOMALY_LOG_SIZE))
+    # What the charger reported about itself (OCPP 2.0.1 NotifyEvent and security
+    # events): the latest few, for diagnostics.
+    reported_events: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=EVENT_LOG_SIZE)
+    )
     connections: deque[Connection] = field(
         default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
     )
@@ -211,6 +217,10 @@ class ChargePoint:
         if len(description) > MAX_ANOMALY_TEXT:
             description = f"{description[:MAX_ANOMALY_TEXT]}… ({len(description)} characters)"
         self.anomalies.append(Anomaly(utcnow(), description))
+
+    def record_event(self, kind: str, event: dict[str, Any]) -> None:
+        """Remember an event the charger reported (shown in diagnostics)."""
+        self.reported_events.append({"time": utcnow().isoformat(), "kind": kind, **event})
 
     def log_frame(self, direction: Direction, data: str | bytes) -> None:
         """Remember a frame (its start, if long) in the bounded per-charge-point log."""

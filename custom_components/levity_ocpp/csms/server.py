@@ -45,13 +45,17 @@ from .local_list import LocalListSync
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
-from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings
+from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings, OcppVersion
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
+from .v201 import SUBPROTOCOL as OCPP201, ChargePointV201
 
 _LOGGER = logging.getLogger(__name__)
 
-SUPPORTED_SUBPROTOCOLS = (OCPP16,)
+# In order of preference: 2.0.1 firmware is often the less mature one.
+SUPPORTED_SUBPROTOCOLS = (OCPP16, OCPP201)
+type Handler = ChargePointV16 | ChargePointV201
+HANDLERS: dict[str, type[Handler]] = {OCPP16: ChargePointV16, OCPP201: ChargePointV201}
 # How long a charger may stay connected without booting before it is asked to.
 BOOT_WAIT_S = 5.0
 # Refusals already logged as a warning; a charger retrying its wrong URL every few
@@ -80,15 +84,11 @@ def offered_subprotocols(headers: Headers) -> list[str]:
     ]
 
 
-def select_subprotocol(
-    _connection: ServerConnection, offered: Sequence[Subprotocol]
-) -> Subprotocol | None:
-    """Pick the first supported subprotocol the charger offers; none if it offers none.
-
-    websockets refuses a client offering no subprotocol when the server has a list;
-    Grizzl-E and other 1.6 chargers offer none and must still be served.
-    """
-    return next((protocol for protocol in offered if protocol in SUPPORTED_SUBPROTOCOLS), None)
+def choose_subprotocol(offered: Sequence[str], version: OcppVersion) -> str | None:
+    """The OCPP version to speak: the one pinned, else the preferred one offered."""
+    if version is not OcppVersion.AUTO:
+        return version.value if version.value in offered else None
+    return next((protocol for protocol in SUPPORTED_SUBPROTOCOLS if protocol in offered), None)
 
 
 class CentralSystem:
@@ -159,7 +159,7 @@ class CentralSystem:
             self.charge_points,
             self.hooks,
         )
-        self._handlers: dict[str, ChargePointV16] = {}
+        self._handlers: dict[str, Handler] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -224,7 +224,7 @@ class CentralSystem:
         self.authorizer.tags = book
         self.local_list.tags_changed()
 
-    def handler(self, charge_point_id: str) -> ChargePointV16 | None:
+    def handler(self, charge_point_id: str) -> Handler | None:
         """Return the live protocol handler of a connected, admitted charge point."""
         handler = self._handlers.get(charge_point_id)
         return handler if handler is not None and handler.gate.admitted else None
@@ -236,7 +236,7 @@ class CentralSystem:
             self.host or None,
             self.port,
             subprotocols=[Subprotocol(protocol) for protocol in SUPPORTED_SUBPROTOCOLS],
-            select_subprotocol=select_subprotocol,
+            select_subprotocol=self._select_subprotocol,
             process_request=self._check_request,
             max_size=self.limits.max_frame_bytes,
             max_queue=MAX_QUEUED_FRAMES,
@@ -271,6 +271,21 @@ class CentralSystem:
         """
         known = self.charge_points.keys() | self.settings.keys() | self.admission.unknown.ids()
         return resolve(charge_point_id_from_path(path), known)
+
+    def _select_subprotocol(
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        """The version to speak with this charger; none if it offers none we may speak.
+
+        websockets refuses a client offering no subprotocol when the server has a
+        list; Grizzl-E and other 1.6 chargers offer none and must still be served.
+        """
+        assert isinstance(connection, GuardedConnection)  # our server makes only these
+        # After _check_request, which identified the charge point (or refused it).
+        if (charge_point_id := connection.charge_point_id) is None:
+            return None
+        chosen = choose_subprotocol(offered, self.settings_for(charge_point_id).ocpp_version)
+        return Subprotocol(chosen) if chosen is not None else None
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Refuse a handshake whose path names no usable charge point id (HTTP 400)."""
@@ -332,12 +347,14 @@ class CentralSystem:
         offered = offered_subprotocols(connection.request.headers)
         if connection.subprotocol is not None or not offered:
             return False
+        version = self.settings_for(charge_point_id_from_path(path)).ocpp_version
         supported = ", ".join(SUPPORTED_SUBPROTOCOLS)
+        speaks = supported if version is OcppVersion.AUTO else f"{version.value} to it (set so)"
         self._refused(
             connection,
             path,
             f"it offers only OCPP versions {', '.join(offered)[:200]}; "
-            f"this central system speaks {supported}",
+            f"this central system speaks {speaks}",
         )
         await connection.close(
             UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE, f"unsupported OCPP version; supported: {supported}"
@@ -430,7 +447,8 @@ class CentralSystem:
             admitted=admitted,
             on_admitted=lambda: self._admit(handler, record),
         )
-        handler = ChargePointV16(
+        # Grizzl-E and others offer no subprotocol: served as OCPP 1.6.
+        handler = HANDLERS[connection.subprotocol or OCPP16](
             model,
             connection,
             hooks=self.hooks,

@@ -16,9 +16,7 @@ from ocpp.exceptions import (
     OccurrenceConstraintViolationError,
     OCPPError,
     PropertyConstraintViolationError,
-    SecurityError,
 )
-from ocpp.messages import Call
 from ocpp.routing import after, on
 from ocpp.v16 import call, call_result, datatypes
 from ocpp.v16.enums import (
@@ -33,12 +31,12 @@ from .admission import BootIdentity, Gate, Registration
 from .authorization import Authorization, Authorizer, TagStatus
 from .autostart import AutoStart
 from .commands import Command, CommandFailed, CommandResult, TriggerMessage
+from .gated import GatedChargePoint
 from .guards import ConnectionGuard
 from .hooks import CentralSystemHooks
 from .local_list import LocalListSync
 from .meter import InvalidMeterValue, MeterSample, parse_meter_values
 from .model import ChargePoint, utcnow
-from .rpc import FramedChargePoint
 from .sessions import SessionManager
 from .timestamps import format_timestamp, parse_timestamp
 from .v16_commands import to_call, to_result
@@ -66,7 +64,7 @@ def id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
     )
 
 
-class ChargePointV16(FramedChargePoint, v16.ChargePoint):
+class ChargePointV16(GatedChargePoint, v16.ChargePoint):
     """The central system's side of one OCPP 1.6J connection."""
 
     # OCPP 1.6 spells these codes differently from the library (and from 2.0.1).
@@ -92,8 +90,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         guard: ConnectionGuard | None = None,
     ) -> None:
         """Handle one connection of `model`; `gate` says what it may send."""
-        super().__init__(model, connection, response_timeout, guard)
-        self.gate = gate
+        super().__init__(model, connection, response_timeout, gate, guard)
         self._hooks = hooks
         self._sessions = sessions
         self._authorizer = authorizer
@@ -119,19 +116,6 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
     async def execute(self, command: Command) -> CommandResult:
         """Send a command as OCPP 1.6 and return the charger's answer."""
         return to_result(await self.send_command(to_call(command, self.id)))
-
-    async def _handle_call(self, msg: Call) -> None:
-        """Refuse what a charger not accepted yet may not send; handle the rest."""
-        if self.gate.refuses(msg.action):
-            await self._send_error(
-                msg.unique_id,
-                SecurityError(
-                    description="The charge point is not accepted by the central system",
-                    details={"cause": f"{msg.action} before an accepted BootNotification"},
-                ),
-            )
-            return
-        await super()._handle_call(msg)
 
     @on(Action.boot_notification)
     async def on_boot_notification(
@@ -214,11 +198,6 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             if self._booted or not self.gate.may_ask_to_boot:
                 return
             _LOGGER.info("%s sent no BootNotification; asking for one", self.id)
-            await self._ask_to_boot()
-
-    async def request_boot(self) -> None:
-        """Ask for a BootNotification now (the user just approved the charger)."""
-        with self.cancelled_on_shutdown():
             await self._ask_to_boot()
 
     async def _ask_to_boot(self) -> None:
