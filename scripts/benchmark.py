@@ -2,8 +2,11 @@
 
 Runs `csms.CentralSystem` on 127.0.0.1 with N charge points (real `ocpp` clients over
 real WebSockets), each charging a session and sending MeterValues as fast as the
-central system answers. Prints the figures against the targets and exits 1 if a
-target is missed. Run with `scripts/benchmark [--charge-points 20] [--messages 300]`.
+central system answers. Then a hostile burst: chargers sending 100 frames of 1 MiB
+each, with the default 64 KiB frame limit (each closed with 1009) and with the limit
+raised to 2 MiB (each taken and answered), and what memory stays behind per charger.
+Prints the figures against the targets and exits 1 if a target is missed. Run with
+`scripts/benchmark [--charge-points 20] [--messages 300] [--hostile-charge-points 5]`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import gc
+import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -24,7 +30,9 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
+from custom_components.levity_ocpp.csms.guards import KIB, Limits
 from custom_components.levity_ocpp.csms.hooks import CentralSystemHooks
 from custom_components.levity_ocpp.csms.model import ChargePoint as ChargePointModel
 from custom_components.levity_ocpp.csms.server import CentralSystem
@@ -34,6 +42,11 @@ from custom_components.levity_ocpp.csms.server import CentralSystem
 TARGET_THROUGHPUT = 300.0  # MeterValues per second, all charge points together
 TARGET_P99_MS = 100.0  # round trip of one MeterValues, at full load
 TARGET_KIB = 512.0  # steady-state memory, frame log full
+# What a charger that sent 100 frames of 1 MiB leaves behind: its frame log (128 KiB
+# at most) and its model, never the frames.
+TARGET_HOSTILE_KIB = 256.0
+HOSTILE_FRAMES = 100
+MIB = 1 << 20
 
 
 class CountingHooks(CentralSystemHooks):
@@ -136,7 +149,88 @@ async def measure_memory(charge_points: int, messages: int) -> float:
     return (after - before) / 1024 / charge_points
 
 
-async def benchmark(charge_points: int, messages: int) -> int:
+def rss() -> int:
+    """This process's resident memory in bytes (Linux)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def hostile(port: int, charge_point_id: str, frame: str) -> None:
+    """Send HOSTILE_FRAMES frames, reconnecting whenever the central system closes."""
+    sent = 0
+    while sent < HOSTILE_FRAMES:
+        async with connect(
+            f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=["ocpp1.6"], max_size=None
+        ) as ws:
+            with contextlib.suppress(ConnectionClosed):
+                while sent < HOSTILE_FRAMES:
+                    await ws.send(frame)
+                    sent += 1
+                    while json.loads(await ws.recv())[0] == 2:  # skip requests of ours
+                        pass
+
+
+@dataclass
+class Burst:
+    retained_kib: float  # per charge point: Python allocations still held after the burst
+    frame_log_kib: float  # per charge point
+    rss_mib: float  # the whole process, run again without tracing
+    rss_trimmed_mib: float  # the same once glibc has returned the memory it keeps free
+
+
+def malloc_trim() -> None:
+    """Let glibc hand freed memory back to the OS (it keeps some for reuse otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+async def hostile_burst(charge_points: int, max_frame_bytes: int, *, traced: bool) -> Burst:
+    """Memory kept after `charge_points` chargers each sent HOSTILE_FRAMES frames of 1 MiB."""
+    central = CentralSystem(
+        host="127.0.0.1",
+        port=0,
+        heartbeat_interval=300,
+        limits=Limits(max_frame_bytes=max_frame_bytes, messages_per_second=1000),
+    )
+    await central.start()
+    assert central.bound_port is not None
+    frame = json.dumps([2, "big", "DataTransfer", {"vendorId": "acme", "data": "x" * MIB}])
+    await hostile(central.bound_port, "WARMUP", frame)  # what any first burst allocates once
+    gc.collect()
+    rss_before = rss()
+    if traced:
+        tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    await asyncio.gather(
+        *(hostile(central.bound_port, f"BAD{n:02d}", frame) for n in range(charge_points))
+    )
+    await asyncio.sleep(0.1)  # the server sees the last closes
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    rss_after = rss()
+    malloc_trim()
+    rss_trimmed = rss()
+    logs = [central.charge_points[f"BAD{n:02d}"].frames.bytes for n in range(charge_points)]
+    await central.stop()
+    return Burst(
+        (after - before) / 1024 / charge_points,
+        statistics.mean(logs) / 1024,
+        (rss_after - rss_before) / MIB,
+        (rss_trimmed - rss_before) / MIB,
+    )
+
+
+async def measure_hostile(charge_points: int, max_frame_bytes: int) -> Burst:
+    """The burst twice: traced for what Python keeps, untraced for the process's RSS."""
+    traced = await hostile_burst(charge_points, max_frame_bytes, traced=True)
+    untraced = await hostile_burst(charge_points, max_frame_bytes, traced=False)
+    return Burst(
+        traced.retained_kib, traced.frame_log_kib, untraced.rss_mib, untraced.rss_trimmed_mib
+    )
+
+
+async def benchmark(charge_points: int, messages: int, hostile_charge_points: int) -> int:
     result, central, hooks = await run(charge_points, messages)
     await central.stop()
     total = len(result.latencies_ms)
@@ -145,6 +239,8 @@ async def benchmark(charge_points: int, messages: int) -> int:
     p50 = statistics.median(ordered)
     p99 = ordered[min(total - 1, int(total * 0.99))]
     kib = await measure_memory(charge_points, 250)
+    refused = await measure_hostile(hostile_charge_points, 64 * KIB)
+    taken = await measure_hostile(hostile_charge_points, 2 * MIB)
 
     checks = [
         (
@@ -155,11 +251,31 @@ async def benchmark(charge_points: int, messages: int) -> int:
         ),
         ("latency p99 (ms)", p99, TARGET_P99_MS, p99 <= TARGET_P99_MS),
         ("memory per charge point (KiB)", kib, TARGET_KIB, kib <= TARGET_KIB),
+        (
+            "after burst, 64 KiB limit (KiB)",
+            refused.retained_kib,
+            TARGET_HOSTILE_KIB,
+            refused.retained_kib <= TARGET_HOSTILE_KIB,
+        ),
+        (
+            "after burst, 2 MiB limit (KiB)",
+            taken.retained_kib,
+            TARGET_HOSTILE_KIB,
+            taken.retained_kib <= TARGET_HOSTILE_KIB,
+        ),
     ]
     print(f"{charge_points} charge points x {messages} MeterValues (8 sampled values each)")
     print(f"  elapsed                          {result.elapsed_s:10.2f} s")
     print(f"  latency p50                      {p50:10.2f} ms")
     print(f"  model notifications / MeterValues {hooks.notifications / total:9.2f}")
+    print(
+        f"hostile burst: {hostile_charge_points} charge points x {HOSTILE_FRAMES} frames of 1 MiB"
+    )
+    for name, burst in (("64 KiB limit (closed 1009)", refused), ("2 MiB limit (answered)", taken)):
+        print(
+            f"  {name:30s} frame log {burst.frame_log_kib:5.1f} KiB per charge point; "
+            f"RSS {burst.rss_mib:+.1f} MiB, {burst.rss_trimmed_mib:+.1f} MiB after malloc_trim"
+        )
     failed = False
     for name, value, target, ok in checks:
         failed |= not ok
@@ -171,10 +287,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--charge-points", type=int, default=20)
     parser.add_argument("--messages", type=int, default=300, help="MeterValues per charge point")
+    parser.add_argument(
+        "--hostile-charge-points", type=int, default=5, help="chargers sending 1 MiB frames"
+    )
     args = parser.parse_args()
     # Per-frame info logs of the clients and the server would measure the terminal.
     logging.disable(logging.INFO)
-    return asyncio.run(benchmark(args.charge_points, args.messages))
+    # The hostile chargers' faults would fill the terminal (a few lines each; the point).
+    logging.getLogger("custom_components.levity_ocpp").setLevel(logging.ERROR)
+    return asyncio.run(benchmark(args.charge_points, args.messages, args.hostile_charge_points))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from ocpp.routing import on
 from ocpp.v16.enums import RegistrationStatus
+from ocpp.v201 import call_result as call_result201
+from ocpp.v201.enums import Action as Action201
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -22,11 +25,13 @@ from websockets.exceptions import InvalidStatus
 from custom_components.levity_ocpp.charge_point_settings import charge_point_subentries
 from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT
 from custom_components.levity_ocpp.credentials import Delivery, async_send_password_to_waiting
-from custom_components.levity_ocpp.csms.model import ChargePoint, Direction, Frame, utcnow
+from custom_components.levity_ocpp.csms.framelog import MAX_FRAME_TEXT
+from custom_components.levity_ocpp.csms.model import ChargePoint, Direction
 from custom_components.levity_ocpp.csms.security import PASSWORD_ALPHABET
 from custom_components.levity_ocpp.diagnostics import charge_point_diagnostics
 
 from .client import connect_charge_point
+from .client_v201 import TestChargePointV201, connect_v201
 from .commanded import CommandedChargePoint
 from .conftest import async_wait_until
 from .security_helpers import basic, port_of, setup_secured
@@ -39,6 +44,31 @@ SETTINGS = {
     "websocket_ping": True,
     "subprotocol_optional": False,
 }
+
+
+class PasswordStation(TestChargePointV201):
+    """A 2.0.1 station that takes the variables it is set, remembering them."""
+
+    __test__ = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing set yet."""
+        super().__init__(*args, **kwargs)
+        self.set_variables: list[tuple[str, str, str]] = []
+
+    @on(Action201.set_variables)
+    def on_set_variables(self, set_variable_data: list[dict[str, Any]]) -> Any:
+        """Accept each."""
+        results = []
+        for item in set_variable_data:
+            component, variable = item["component"], item["variable"]
+            self.set_variables.append(
+                (component["name"], variable["name"], item["attribute_value"])
+            )
+            results.append(
+                {"attribute_status": "Accepted", "component": component, "variable": variable}
+            )
+        return call_result201.SetVariables(set_variable_result=results)
 
 
 def subentry_data(entry: MockConfigEntry, charge_point_id: str = "CP1") -> dict[str, Any]:
@@ -245,21 +275,40 @@ async def test_rotation_after_the_charger_went_away(
     assert result["description_placeholders"]["delivery"] == "offline"
 
 
+async def test_rotation_of_a_2_0_1_station(hass: HomeAssistant, socket_enabled: None) -> None:
+    """SetVariables(SecurityCtrlr.BasicAuthPassword) with the password itself."""
+    entry = await setup_secured(hass, {"security_profile": 1}, {"CP1": {"password": OLD}})
+    port = port_of(entry)
+    async with connect_v201(
+        port, "/CP1", headers=basic("CP1", OLD), station_class=PasswordStation
+    ) as station:
+        assert isinstance(station, PasswordStation)
+        await station.boot()
+        result = await reconfigure(hass, entry, password_action="generate")
+        placeholders = result["description_placeholders"]
+        assert (placeholders["sent"], placeholders["delivery"]) == ("yes", "accepted")
+        new = subentry_data(entry)["password"]
+        assert station.set_variables == [("SecurityCtrlr", "BasicAuthPassword", new)]
+    async with connect_v201(port, "/CP1", headers=basic("CP1", new)) as again:
+        await again.boot()
+    await async_wait_until(hass, lambda: subentry_data(entry)["previous_password"] is None)
+
+
 async def test_rotation_where_the_version_has_no_password_key(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
-    """Until 2.0.1 sends SetVariables(BasicAuthPassword), its user enters the password."""
+    """A version this central system could not tell a password in: the user enters it."""
     entry = await setup_secured(hass, {}, {"CP1": {"password": OLD}})
     async with connect_charge_point(
         port_of(entry), "/CP1", headers=basic("CP1", OLD), charge_point_class=CommandedChargePoint
     ) as charger:
         await charger.boot()
-        # Stands in for a 2.0.1 connection until the server speaks 2.0.1.
-        entry.runtime_data.central_system.charge_points["CP1"].subprotocol = "ocpp2.0.1"
+        # Stands in for a version spoken later (2.1) that has no way to set it yet.
+        entry.runtime_data.central_system.charge_points["CP1"].subprotocol = "ocpp2.1"
         result = await reconfigure(hass, entry, password_action="generate")
         assert not [action for action, _ in charger.received if action == "ChangeConfiguration"]
     placeholders = result["description_placeholders"]
-    assert (placeholders["delivery"], placeholders["detail"]) == ("unsupported", "ocpp2.0.1")
+    assert (placeholders["delivery"], placeholders["detail"]) == ("unsupported", "ocpp2.1")
 
 
 async def test_reconfigure_says_what_is_wrong(hass: HomeAssistant, socket_enabled: None) -> None:
@@ -292,24 +341,27 @@ async def test_forgetting_the_previous_password_twice_or_too_late(
 async def test_a_waiting_charger_of_a_version_without_the_key(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    """Until 2.0.1 sends SetVariables(BasicAuthPassword): nothing is sent, the user is told."""
+    """A version without a way to set it: nothing is sent, the user is told."""
     result = await async_send_password_to_waiting(
-        setup_integration, "CP7", "ocpp2.0.1", "a-password-for-cp7"
+        setup_integration, "CP7", "ocpp2.1", "a-password-for-cp7"
     )
-    assert (result.delivery, result.detail) == (Delivery.UNSUPPORTED, "ocpp2.0.1")
+    assert (result.delivery, result.detail) == (Delivery.UNSUPPORTED, "ocpp2.1")
 
 
 def test_diagnostics_hide_passwords_in_any_frame() -> None:
     """1.6 and 2.0.1 frames that set one, whole or cut short (a long frame in the log)."""
     model = ChargePoint("CP1")
+    long_value = "7365637" + "0" * MAX_FRAME_TEXT
     for text in (
         '[2,"1","ChangeConfiguration",{"key":"AuthorizationKey","value":"736563726574"}]',
-        '[2,"2","ChangeConfiguration",{"key":"AuthorizationKey","value":"7365637',
+        '[2,"2","ChangeConfiguration",{"key":"AuthorizationKey","value":"' + long_value + '"}]',
         '[2,"3","SetVariables",{"setVariableData":[{"attributeValue":"s3cret-value",'
         '"component":{"name":"SecurityCtrlr"},"variable":{"name":"BasicAuthPassword"}}]}]',
     ):
-        model.frames.append(Frame(utcnow(), Direction.SENT, text))
-    shown = str(charge_point_diagnostics(model)["frames"])
+        model.log_frame(Direction.SENT, text)
+    frames = charge_point_diagnostics(model)["frames"]
+    assert frames[1]["bytes"] > MAX_FRAME_TEXT  # shown cut
+    shown = str(frames)
     for secret in ("736563726574", "7365637", "s3cret-value"):
         assert secret not in shown
     assert "SecurityCtrlr" in shown

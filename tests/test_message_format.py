@@ -190,6 +190,7 @@ async def test_flows_provide_their_placeholders(hass: HomeAssistant, socket_enab
         ("config", "add"): discovery,
         ("options", "general"): await open_options_step(hass, entry, "general"),
         ("options", "admission"): await open_options_step(hass, entry, "admission"),
+        ("options", "limits"): await open_options_step(hass, entry, "limits"),
         ("charge_point", "user"): await hass.config_entries.subentries.async_init(
             (entry.entry_id, SUBENTRY_CHARGE_POINT), context={"source": SOURCE_USER}
         ),

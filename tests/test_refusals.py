@@ -170,7 +170,7 @@ def connect_to(entry: MockConfigEntry) -> Connect:
 # Unsupported OCPP versions
 
 
-@pytest.mark.parametrize("offered", [["ocpp2.0.1"], ["foo"], ["ocpp2.0.1", "ocpp1.5"]])
+@pytest.mark.parametrize("offered", [["ocpp2.1"], ["foo"], ["ocpp2.1", "ocpp1.5"]])
 async def test_unsupported_subprotocol_handshake_then_close(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
@@ -188,7 +188,7 @@ async def test_unsupported_subprotocol_handshake_then_close(
         with pytest.raises(ConnectionClosedError):
             await websocket.recv()
     assert websocket.close_code == 1002
-    assert websocket.close_reason == "unsupported OCPP version; supported: ocpp1.6"
+    assert websocket.close_reason == "unsupported OCPP version; supported: ocpp1.6, ocpp2.0.1"
 
     [warning] = [r for r in caplog.records if "Refused" in r.getMessage()]
     assert warning.levelno == logging.WARNING

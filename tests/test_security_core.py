@@ -111,7 +111,11 @@ def test_password_configuration_per_version() -> None:
     assert command is not None
     assert (command.key, command.value) == ("AuthorizationKey", "616263")
     assert password_configuration(None, "abc") == command  # a charger that offered none
-    assert password_configuration("ocpp2.0.1", "abc") is None  # not yet: SetVariables
+    # 2.0.1: SetVariables(SecurityCtrlr.BasicAuthPassword), the password as it is.
+    v201 = password_configuration("ocpp2.0.1", "abc")
+    assert v201 is not None
+    assert (v201.key, v201.value) == ("AuthorizationKey", "abc")
+    assert password_configuration("ocpp2.1", "abc") is None  # a version we cannot tell it in
 
 
 def test_backoff_locks_doubles_and_forgives() -> None:

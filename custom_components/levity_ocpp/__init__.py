@@ -36,6 +36,7 @@ from .const import (
 from .csms.server import CentralSystem
 from .csms.settings import AdmissionPolicy
 from .id_tag_settings import tag_book_from_entry
+from .limit_options import limits_from_options
 from .migration import async_migrate
 from .new_charge_points import flow_unique_id, ignored_charge_points
 from .refusals import async_forget, async_refusals
@@ -93,6 +94,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
         ssl_context=tls.context if tls else None,
         tags=tag_book_from_entry(entry),
         ignored=ignored_charge_points(hass, entry),
+        limits=limits_from_options(entry.options),
     )
     store.bind(central.charge_points.values)
     for charge_point in known:

@@ -57,6 +57,7 @@ from .credentials import (
 from .csms.settings import AdmissionPolicy
 from .id_tag_discovery import IdTagDiscoveryFlow
 from .id_tag_flow import IdTagSubentryFlow
+from .limit_options import limit_options, limits_schema
 from .migration import MINOR_VERSION, VERSION
 from .new_charge_points import (
     CHARGE_POINT_ID,
@@ -313,7 +314,7 @@ class LevityOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Each group of settings is a step of its own."""
         return self.async_show_menu(
-            step_id="init", menu_options=["general", "admission", "security"]
+            step_id="init", menu_options=["general", "admission", "limits", "security"]
         )
 
     async def async_step_admission(
@@ -370,6 +371,16 @@ class LevityOptionsFlow(OptionsFlowWithReload):
             description_placeholders={
                 "without_password": ", ".join(without_password(self.config_entry)) or "-"
             },
+        )
+
+    async def async_step_limits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change what one client may send and open (frame size, rate, connections)."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, **limit_options(user_input)}
+            )
+        return self.async_show_form(
+            step_id="limits", data_schema=limits_schema(self.config_entry.options)
         )
 
     async def async_step_general(

@@ -20,6 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .central import LevityConfigEntry
+from .csms.framelog import Frame
 from .csms.model import ChargePoint
 from .csms.paths import redact_query
 from .csms.redaction import redact_secrets
@@ -55,9 +56,10 @@ FRAME_FIELDS_TO_REDACT = frozenset(
         "imsi",
     }
 )
-# For frames that are not JSON: the fields above as `"name": "value"`.
+# For frames that are not JSON: the fields above as `"name": "value"`, the value
+# possibly cut off by the end of a long frame's logged start.
 FIELD_IN_BROKEN_FRAME = re.compile(
-    r'("(?:' + "|".join(sorted(FRAME_FIELDS_TO_REDACT)) + r')"\s*:\s*)"[^"]*"'
+    r'("(?:' + "|".join(sorted(FRAME_FIELDS_TO_REDACT)) + r')"\s*:\s*)"[^"]*(?:"|$)'
 )
 REDACTED = "**REDACTED**"
 # A shorter id is hidden only where it is a whole value: as part of other text
@@ -90,13 +92,30 @@ def _redact_payload(value: Any) -> Any:
     return redacted
 
 
-def _redact_frame(text: str, charge_point_id: str) -> str:
+def _redact_frame(frame: Frame, charge_point_id: str) -> str:
+    """A logged frame with personal fields hidden; any text at all, however broken."""
     try:
-        frame = json.loads(text)
-    except ValueError:  # cut short or broken: what can be told apart is hidden
-        return redact_secrets(FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', text))
-    frame = _without_id(_redact_payload(frame), charge_point_id)
-    return json.dumps(frame, separators=(",", ":"))
+        if frame.truncated or frame.binary:
+            raise ValueError("not a whole JSON text frame")
+        redacted = _without_id(_redact_payload(json.loads(frame.text)), charge_point_id)
+        return json.dumps(redacted, separators=(",", ":"))
+    except ValueError, RecursionError:  # deep nesting exhausts the walk before JSON does
+        # Cut short or broken: what can be told apart is hidden.
+        text = redact_secrets(FIELD_IN_BROKEN_FRAME.sub(rf'\1"{REDACTED}"', frame.text))
+        return str(_without_id(text, charge_point_id))
+
+
+def _frame_diagnostics(frame: Frame, charge_point_id: str) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "time": frame.time.isoformat(),
+        "direction": frame.direction.value,
+        "frame": _redact_frame(frame, charge_point_id),
+    }
+    if frame.binary:
+        shown["binary"] = True
+    if frame.truncated:
+        shown["bytes"] = frame.size  # the frame shown is only its start
+    return shown
 
 
 def _redact_path(path: str | None, charge_point_id: str) -> str | None:
@@ -145,19 +164,13 @@ def charge_point_diagnostics(charge_point: ChargePoint) -> dict[str, Any]:
         {"time": anomaly.time.isoformat(), "description": anomaly.description}
         for anomaly in charge_point.anomalies
     ]
+    data["reported_events"] = list(charge_point.reported_events)
     data["open_transactions"] = [
         connector.transaction.record()
         for connector in charge_point.connectors.values()
         if connector.transaction is not None
     ]
-    data["frames"] = [
-        {
-            "time": frame.time.isoformat(),
-            "direction": frame.direction.value,
-            "frame": _redact_frame(frame.text, charge_point.id),
-        }
-        for frame in charge_point.frames
-    ]
+    data["frames"] = [_frame_diagnostics(frame, charge_point.id) for frame in charge_point.frames]
     redacted: dict[str, Any] = _without_id(async_redact_data(data, TO_REDACT), charge_point.id)
     return redacted
 

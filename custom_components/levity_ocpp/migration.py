@@ -49,10 +49,14 @@ async def _async_approve_known(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 def _last_subprotocol(charge_point: ChargePoint) -> str | None:
-    """The subprotocol of its last connection; the one it always had before that."""
+    """The subprotocol of its last connection; none if it is not known.
+
+    The charge point's own `subprotocol` says "ocpp1.6" also for chargers that
+    offered none: without a connection to tell, it is let in as it was before.
+    """
     if charge_point.connections:
         return charge_point.connections[-1].subprotocol
-    return charge_point.subprotocol
+    return None
 
 
 def _move_device(

@@ -202,7 +202,8 @@ SESSION_SENSORS: tuple[LevitySensorDescription, ...] = (
         key="session_id_tag",
         translation_key="session_id_tag",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda _, c: c.session.id_tag if c.session else None,
+        # A 2.0.1 session may have none (begun at plug-in, not authorized yet).
+        value_fn=lambda _, c: (c.session.id_tag or None) if c.session else None,
         available_offline=True,
     ),
     LevitySensorDescription(

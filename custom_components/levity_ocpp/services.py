@@ -56,6 +56,7 @@ CSV_COLUMNS = (
     "stop_id_tag",
     "closed_by",
     "anomalies",
+    "charger_transaction_id",  # OCPP 2.0.1: the charger's own id of the session
 )
 
 FILTERS = {

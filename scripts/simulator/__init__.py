@@ -1,4 +1,5 @@
-"""A simulated OCPP 1.6J charge point for developing and testing levity_ocpp.
+"""A simulated OCPP 1.6J charge point (and 2.0.1 station) for developing and testing
+levity_ocpp.
 
 From a shell: ``scripts/simulate --help``. From a test::
 
@@ -17,17 +18,23 @@ Modules: ``core`` (the class, its lifecycle and public API) is assembled from
 (charging sessions), ``meter`` (the meter profile) and ``charge_point`` (answering
 the central system's CALLs); ``config`` holds the configuration keys, ``model`` the
 state and errors, ``logs`` the logging, ``cli`` the command line.
+
+``SimulatedChargingStation`` (``v201_core``, ``scripts/simulate --ocpp 2.0.1``) is
+the same charger speaking OCPP 2.0.1: its own link, commands, device model and
+TransactionEvents (``v201_*``) on the shared connection, sessions and meter.
 """
 
 from .cli import main
 from .core import SimulatedChargePoint
 from .model import ConnectionFailed, Fault, SessionError, SimulatorError
+from .v201_core import SimulatedChargingStation
 
 __all__ = [
     "ConnectionFailed",
     "Fault",
     "SessionError",
     "SimulatedChargePoint",
+    "SimulatedChargingStation",
     "SimulatorError",
     "main",
 ]

@@ -7,8 +7,9 @@ the simulator do the same to the central system.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from ocpp.v16 import call_result
@@ -34,7 +35,7 @@ from ocpp.v16.enums import (
 # The answer each action gets when told to refuse it: its own "no" (OCPP has no
 # single Rejected). GetDiagnostics without a file name means "nothing to upload";
 # GetLocalListVersion -1 means "no local list support" (OCPP 1.6 §5.10).
-REJECTIONS: dict[Action, Callable[[], Any]] = {
+REJECTIONS: dict[str, Callable[[], Any]] = {
     Action.cancel_reservation: lambda: call_result.CancelReservation(
         CancelReservationStatus.rejected
     ),
@@ -71,15 +72,24 @@ REJECTIONS: dict[Action, Callable[[], Any]] = {
 COMMANDS = frozenset((*REJECTIONS, Action.get_configuration, Action.update_firmware))
 
 
-def _actions(option: str, names: Iterable[str], allowed: frozenset[Action]) -> frozenset[Action]:
-    found: set[Action] = set()
+@dataclass(frozen=True)
+class Rules:
+    """What an OCPP version's central system can send, and each command's refusal."""
+
+    rejections: Mapping[str, Callable[[], Any]]
+    commands: frozenset[str]
+    purposes: type[StrEnum]
+
+
+V16_RULES = Rules(REJECTIONS, COMMANDS, ChargingProfilePurposeType)
+
+
+def _actions(option: str, names: Iterable[str], allowed: frozenset[str]) -> frozenset[str]:
+    by_name = {str(action): action for action in allowed}
+    found: set[str] = set()
     for name in names:
-        try:
-            action = Action(name)
-        except ValueError:
-            action = None
-        if action not in allowed:
-            choices = ", ".join(sorted(allowed))
+        if (action := by_name.get(name)) is None:
+            choices = ", ".join(sorted(by_name))
             raise ValueError(f"{option}: {name!r} is not one of {choices}")
         found.add(action)
     return frozenset(found)
@@ -89,11 +99,12 @@ def _actions(option: str, names: Iterable[str], allowed: frozenset[Action]) -> f
 class Behaviour:
     """How the simulator departs from answering every command truthfully."""
 
-    reject: frozenset[Action] = frozenset()
-    not_supported: frozenset[Action] = frozenset()
-    time_out: frozenset[Action] = frozenset()
-    rejected_purposes: frozenset[ChargingProfilePurposeType] = frozenset()
+    reject: frozenset[str] = frozenset()
+    not_supported: frozenset[str] = frozenset()
+    time_out: frozenset[str] = frozenset()
+    rejected_purposes: frozenset[str] = frozenset()
     vendor_ids: frozenset[str] = frozenset()
+    rules: Rules = V16_RULES
 
     @classmethod
     def build(
@@ -104,14 +115,18 @@ class Behaviour:
         time_out: Iterable[str] = (),
         rejected_purposes: Iterable[str] = (),
         vendor_ids: Iterable[str] = (),
+        rules: Rules = V16_RULES,
     ) -> Behaviour:
         """Validate action and purpose names; raise ValueError naming the wrong one."""
         behaviour = cls(
-            reject=_actions("reject", reject, frozenset(REJECTIONS)),
-            not_supported=_actions("not_supported", not_supported, COMMANDS),
-            time_out=_actions("time_out", time_out, COMMANDS),
-            rejected_purposes=frozenset(_purpose(purpose) for purpose in rejected_purposes),
+            reject=_actions("reject", reject, frozenset(rules.rejections)),
+            not_supported=_actions("not_supported", not_supported, rules.commands),
+            time_out=_actions("time_out", time_out, rules.commands),
+            rejected_purposes=frozenset(
+                _purpose(purpose, rules.purposes) for purpose in rejected_purposes
+            ),
             vendor_ids=frozenset(vendor_ids),
+            rules=rules,
         )
         sets = (behaviour.reject, behaviour.not_supported, behaviour.time_out)
         for i, first in enumerate(sets):
@@ -123,14 +138,14 @@ class Behaviour:
                 raise ValueError("vendor ids must be 1 to 255 characters")
         return behaviour
 
-    def rejection(self, action: Action) -> Any:
+    def rejection(self, action: str) -> Any:
         """The refusal to send for ``action``, or None to answer it normally."""
-        return REJECTIONS[action]() if action in self.reject else None
+        return self.rules.rejections[action]() if action in self.reject else None
 
 
-def _purpose(name: str) -> ChargingProfilePurposeType:
+def _purpose(name: str, purposes: type[StrEnum]) -> StrEnum:
     try:
-        return ChargingProfilePurposeType(name)
+        return purposes(name)
     except ValueError:
-        choices = ", ".join(ChargingProfilePurposeType)
+        choices = ", ".join(purposes)
         raise ValueError(f"reject_purpose: {name!r} is not one of {choices}") from None

@@ -1,22 +1,23 @@
 """The ``ocpp`` library link: one websocket connection, routing CALLs to the sim.
 
 Every command an OCPP 1.6 central system can send is routed to the sim's
-``handle_<action>`` method (see ``commands``, ``smart_charging_commands`` and
+``handle_<action>`` method (see ``commands``, ``charging_commands`` and
 ``management``), unless the sim's :class:`~.behaviour.Behaviour` says to answer
-Rejected, to answer CALLERROR NotSupported, or never to answer.
+Rejected, to answer CALLERROR NotSupported, or never to answer. ``LinkBase`` is
+the part every OCPP version shares (``v201.link`` is the 2.0.1 one).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import NotSupportedError, OCPPError
 from ocpp.messages import MessageType, unpack
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint
-from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection
 
 from .behaviour import COMMANDS
@@ -26,12 +27,13 @@ if TYPE_CHECKING:
     from .core import SimulatedChargePoint
 
 
-class Link(ChargePoint):
+class LinkBase:
     """One websocket connection; routes the central system's CALLs to the sim.
 
-    Handlers answer at once; work that sends messages of its own is handed to
-    ``defer`` and runs from the ``@after`` hooks, so the CALLRESULT goes out
-    first, as the spec requires.
+    Mixed in before the library's ChargePoint of an OCPP version. Handlers answer
+    at once; work that sends messages of its own is handed to ``defer`` and runs
+    from the ``@after`` hooks, so the CALLRESULT goes out first, as the spec
+    requires.
     """
 
     def __init__(self, sim: SimulatedChargePoint, ws: ClientConnection) -> None:
@@ -87,7 +89,7 @@ class Link(ChargePoint):
             return
         await super().route_message(raw_msg)
 
-    def answer(self, action: Action, handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    def answer(self, action: StrEnum, handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         """Answer a CALL: as told by the behaviour, or by the sim's handler."""
         self.sim._log.info("<- %s from central system: %s", action, kwargs or "{}")
         if action in self.sim.behaviour.not_supported:
@@ -107,21 +109,30 @@ async def _in_order(coros: list[Coroutine[Any, Any, None]]) -> None:
             coro.close()
 
 
-def _route(action: Action) -> None:
-    """Give Link an ``@on`` and an ``@after`` handler for ``action``."""
+def route(link: type[LinkBase], actions: Iterable[StrEnum], prefix: str) -> None:
+    """Give ``link`` an ``@on`` and an ``@after`` handler for each action; the
+    ``@on`` one answers with the sim's ``<prefix><action name>`` method."""
+    for action in sorted(actions):
+        _route(link, action, prefix)
+
+
+def _route(link: type[LinkBase], action: StrEnum, prefix: str) -> None:
     name = action.name
 
-    def answer(self: Link, **kwargs: Any) -> Any:
-        return self.answer(action, getattr(self.sim, f"handle_{name}"), kwargs)
+    def answer(self: LinkBase, **kwargs: Any) -> Any:
+        return self.answer(action, getattr(self.sim, f"{prefix}{name}"), kwargs)
 
-    def follow_up(self: Link, **_: Any) -> None:
+    def follow_up(self: LinkBase, **_: Any) -> None:
         self.run_deferred()
 
     # The library finds routes by function name: each needs its own.
     answer.__name__, follow_up.__name__ = f"on_{name}", f"after_{name}"
-    setattr(Link, answer.__name__, on(action)(answer))
-    setattr(Link, follow_up.__name__, after(action)(follow_up))
+    setattr(link, answer.__name__, on(action)(answer))
+    setattr(link, follow_up.__name__, after(action)(follow_up))
 
 
-for _action in sorted(COMMANDS):
-    _route(_action)
+class Link(LinkBase, ChargePoint):
+    """An OCPP 1.6 connection: every 1.6 command goes to the sim's ``handle_<action>``."""
+
+
+route(Link, COMMANDS, "handle_")

@@ -8,19 +8,42 @@ import contextlib
 import logging
 import signal
 import sys
+from typing import Any
 
 from .core import DEFAULT_URL, SimulatedChargePoint
 from .logs import FRAMES_LOGGER, LOGGER
 from .model import ConnectionFailed, Fault
+from .v201_core import SimulatedChargingStation
+
+VERSIONS = ("1.6", "2.0.1")
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/simulate",
-        description="Simulated OCPP 1.6J charge point. Connects, boots, heartbeats "
-        "and answers the central system; --session charges an EV on connector 1.",
+        description="Simulated OCPP 1.6J (or, with --ocpp 2.0.1, 2.0.1) charge point. "
+        "Connects, boots, heartbeats and answers the central system; --session charges "
+        "an EV on connector (EVSE) 1.",
     )
     add = parser.add_argument
+    add(
+        "--ocpp",
+        choices=VERSIONS,
+        default="1.6",
+        help="the OCPP version to speak (default: %(default)s); with 2.0.1, command "
+        "names for --reject and the like are 2.0.1 actions (RequestStartTransaction...)",
+    )
+    add(
+        "--rate-unit",
+        choices=("A", "W", "A,W"),
+        help="2.0.1: the units charging schedules may be in (default: A,W)",
+    )
+    add(
+        "--aligned-interval",
+        type=float,
+        metavar="SECONDS",
+        help="2.0.1: seconds between clock-aligned meter values, 0 for none (default: 60)",
+    )
     add(
         "--url",
         default=DEFAULT_URL,
@@ -147,8 +170,22 @@ async def main(argv: list[str] | None = None) -> int:
     """Run the simulator from command-line arguments; return the exit code."""
     args = _parse_args(argv)
     _setup_logging(args.verbose)
+    station: type[SimulatedChargePoint] = SimulatedChargePoint
+    only_v201: dict[str, Any] = {}
+    if args.rate_unit is not None:
+        only_v201["rate_units"] = args.rate_unit
+    if args.aligned_interval is not None:
+        only_v201["aligned_interval"] = args.aligned_interval
+    if args.ocpp == "2.0.1":
+        station = SimulatedChargingStation
+    elif only_v201:
+        print(
+            "scripts/simulate: error: --rate-unit and --aligned-interval need --ocpp 2.0.1",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        sim = SimulatedChargePoint(
+        sim = station(
             args.url,
             connectors=args.connectors,
             vendor=args.vendor,
@@ -173,6 +210,7 @@ async def main(argv: list[str] | None = None) -> int:
             time_out=_names(args.time_out),
             reject_purposes=_names(args.reject_purpose),
             vendor_ids=args.vendor_id,
+            **only_v201,
         )
     except ValueError as err:
         print(f"scripts/simulate: error: {err}", file=sys.stderr)

@@ -29,7 +29,7 @@ from .config import change_configuration, get_configuration
 from .model import Disconnected, Session, SessionError
 
 if TYPE_CHECKING:
-    from .charge_point import Link
+    from .charge_point import Link, LinkBase
 
 
 class CoreCommands:
@@ -127,10 +127,16 @@ class CoreCommands:
         self, link: Link, connector_id: int, type: str, **_: Any
     ) -> call_result.ChangeAvailability:
         """Switch connectors (0: all) in or out of service; Scheduled if busy."""
+        status = self.change_availability(link, connector_id, type == AvailabilityType.operative)
+        return call_result.ChangeAvailability(status)
+
+    def change_availability(
+        self, link: LinkBase, connector_id: int, operative: bool
+    ) -> AvailabilityStatus:
+        """Switch connectors (0: all) in or out of service (the same in 1.6 and 2.0.1)."""
         if connector_id and connector_id not in self.connectors:
             self._log.warning("ChangeAvailability: no connector %d", connector_id)
-            return call_result.ChangeAvailability(AvailabilityStatus.rejected)
-        operative = type == AvailabilityType.operative
+            return AvailabilityStatus.rejected
         targets = (
             list(self.connectors.values()) if connector_id == 0 else [self.connectors[connector_id]]
         )
@@ -153,8 +159,7 @@ class CoreCommands:
                     await self._set_status(conn, self._idle_status(conn))
 
         link.defer(notify())
-        status = AvailabilityStatus.scheduled if scheduled else AvailabilityStatus.accepted
-        return call_result.ChangeAvailability(status)
+        return AvailabilityStatus.scheduled if scheduled else AvailabilityStatus.accepted
 
     def handle_trigger_message(
         self,

@@ -1,12 +1,16 @@
 """The connection: connect and retry with backoff, boot, heartbeat, offline buffering.
 
 Transaction messages (Start/StopTransaction, MeterValues) go through a queue
-that is kept while offline and sent in order once connected again.
+that is kept while offline and sent in order once connected again. All but the
+OCPP version's messages is the same for every version: the sim gives its
+``SUBPROTOCOL``, ``_new_link``, ``_boot_payload`` and ``_heartbeat_payload``
+(the defaults here are OCPP 1.6's).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 import contextlib
 from dataclasses import dataclass
 import socket
@@ -20,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
 
-from .charge_point import Link
+from .charge_point import LinkBase
 from .logs import describe
 from .model import ConnectionFailed, Disconnected
 
@@ -71,7 +75,7 @@ class Connection:
             try:
                 ws = await connect(
                     self.url,
-                    subprotocols=[SUBPROTOCOL] if self.subprotocol else None,
+                    subprotocols=[self.SUBPROTOCOL] if self.subprotocol else None,
                     open_timeout=10,
                 )
             except InvalidURI as err:
@@ -117,13 +121,13 @@ class Connection:
         )
         return await self._sleep_or_stop(delay)
 
-    async def _serve_connection(self, ws: ClientConnection) -> Link:
-        link = Link(self, ws)
+    async def _serve_connection(self, ws: ClientConnection) -> LinkBase:
+        link = self._new_link(ws)
         link.serve_task = asyncio.create_task(link.start())
         self._link = link
         self._log.info("connected to %s (subprotocol %s)", self.url, ws.subprotocol or "none")
-        if self.subprotocol and ws.subprotocol != SUBPROTOCOL:
-            self._log.warning("central system did not select subprotocol ocpp1.6")
+        if self.subprotocol and ws.subprotocol != self.SUBPROTOCOL:
+            self._log.warning("central system did not select subprotocol %s", self.SUBPROTOCOL)
         setup = asyncio.create_task(self._go_online(link))
         stopping = asyncio.create_task(self._stopping.wait())
         dropped = asyncio.create_task(link.dropped.wait())
@@ -166,7 +170,7 @@ class Connection:
             self._log.warning("connection closed by the central system: %s", closed)
         return link
 
-    async def _go_online(self, link: Link) -> None:
+    async def _go_online(self, link: LinkBase) -> None:
         buffered = len(self._tx_queue)
         try:
             if self._need_boot or self.boot_on_reconnect:
@@ -180,13 +184,17 @@ class Connection:
             if buffered:
                 self._log.info("sending %d buffered transaction message(s)", buffered)
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._heartbeat_loop(link))
-                group.create_task(self._tx_sender(link))
+                for loop in self._online_loops(link):
+                    group.create_task(loop)
         except* Disconnected:
             pass
 
-    async def _boot(self, link: Link) -> None:
-        payload = call.BootNotification(
+    def _online_loops(self, link: LinkBase) -> list[Coroutine[Any, Any, None]]:
+        """What runs while connected: heartbeats, and the transaction message queue."""
+        return [self._heartbeat_loop(link), self._tx_sender(link)]
+
+    def _boot_payload(self) -> Any:
+        return call.BootNotification(
             charge_point_model=self.model,
             charge_point_vendor=self.vendor,
             charge_point_serial_number=self.serial,
@@ -195,6 +203,13 @@ class Connection:
             meter_type="SimMeter",
             meter_serial_number=f"{self.serial}-M"[:25],
         )
+
+    def _take_heartbeat_interval(self, seconds: int) -> None:
+        self.heartbeat_interval = float(seconds)
+        self.config["HeartbeatInterval"].value = str(seconds)
+
+    async def _boot(self, link: LinkBase) -> None:
+        payload = self._boot_payload()
         while True:
             try:
                 resp = await self._call(link, payload)
@@ -204,8 +219,7 @@ class Connection:
                 continue
             self.registration = RegistrationStatus(resp.status)
             if resp.interval > 0:
-                self.heartbeat_interval = float(resp.interval)
-                self.config["HeartbeatInterval"].value = str(resp.interval)
+                self._take_heartbeat_interval(resp.interval)
             if self.registration == RegistrationStatus.accepted:
                 self.boot_count += 1
                 self._need_boot = False
@@ -215,16 +229,16 @@ class Connection:
             self._log.warning("boot %s; retrying in %d s", resp.status, retry)
             await asyncio.sleep(retry)
 
-    async def _heartbeat_loop(self, link: Link) -> None:
+    async def _heartbeat_loop(self, link: LinkBase) -> None:
         while True:
             self._hb_wakeup.clear()
             try:
                 async with asyncio.timeout(self.heartbeat_interval):
                     await self._hb_wakeup.wait()
             except TimeoutError:
-                await self._call_logged(link, call.Heartbeat())
+                await self._call_logged(link, self._heartbeat_payload())
 
-    async def _tx_sender(self, link: Link) -> None:
+    async def _tx_sender(self, link: LinkBase) -> None:
         while True:
             while self._tx_queue:
                 item = self._tx_queue[0]
@@ -242,7 +256,7 @@ class Connection:
             self._tx_wakeup.clear()
             await self._tx_wakeup.wait()
 
-    async def _call(self, link: Link, payload: Any) -> Any:
+    async def _call(self, link: LinkBase, payload: Any) -> Any:
         """Send a CALL; raise Disconnected if the socket goes away meanwhile."""
         action = type(payload).__name__
         if link.dropped.is_set():
@@ -265,7 +279,7 @@ class Connection:
         self._log.debug("<- %s.conf: %s", action, describe(resp))
         return resp
 
-    async def _call_logged(self, link: Link, payload: Any) -> Any:
+    async def _call_logged(self, link: LinkBase, payload: Any) -> Any:
         """Send a CALL that may fail without consequences; return None then."""
         try:
             return await self._call(link, payload)

@@ -18,13 +18,14 @@ from ocpp.v16.enums import (
     FirmwareStatus,
     RegistrationStatus,
 )
+from websockets.asyncio.client import ClientConnection
 
-from .behaviour import Behaviour
-from .charge_point import Link
+from .behaviour import V16_RULES, Behaviour
+from .charge_point import Link, LinkBase
 from .charging_commands import ChargingCommands
 from .commands import CoreCommands
 from .config import default_config
-from .connection import STABLE_CONNECTION_SECONDS, Connection, Outgoing
+from .connection import STABLE_CONNECTION_SECONDS, SUBPROTOCOL, Connection, Outgoing
 from .logs import LOGGER, Prefixed
 from .management import Management
 from .meter import Meter
@@ -43,6 +44,9 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CoreCommands, ChargingCo
     central system's CALLs and reconnects after faults until ``stop()``. The
     session methods work while ``run()`` is active, e.g. inside ``async with``.
     """
+
+    RULES = V16_RULES
+    SUBPROTOCOL = SUBPROTOCOL
 
     def __init__(
         self,
@@ -119,6 +123,7 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CoreCommands, ChargingCo
             time_out=time_out,
             rejected_purposes=reject_purposes,
             vendor_ids=vendor_ids,
+            rules=self.RULES,
         )
         self.url = url
         self.vendor, self.model, self.serial = vendor, model, serial
@@ -157,7 +162,7 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CoreCommands, ChargingCo
 
         self._log = Prefixed(LOGGER, {"cp_id": self.cp_id})
         self._rng = random.Random(seed)
-        self._link: Link | None = None
+        self._link: LinkBase | None = None
         self._online = asyncio.Event()
         self._stopping = asyncio.Event()
         self._need_boot = True
@@ -285,6 +290,12 @@ class SimulatedChargePoint(Connection, Sessions, Meter, CoreCommands, ChargingCo
         self._tasks.discard(task)
         if not task.cancelled() and (err := task.exception()):
             self._log.error("background task failed: %r", err, exc_info=err)
+
+    def _new_link(self, ws: ClientConnection) -> Link:
+        return Link(self, ws)
+
+    def _heartbeat_payload(self) -> Any:
+        return call.Heartbeat()
 
     def _cp_status(self) -> ChargePointStatus:
         return ChargePointStatus.available if self.operative else ChargePointStatus.unavailable

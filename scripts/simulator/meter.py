@@ -33,9 +33,13 @@ class Meter:
         if limit is None:
             return self.amps, self.phases
         phases = self.phases
-        if limit.phases and self.config["ConnectorSwitch3to1PhaseSupported"].value == "true":
+        if limit.phases and self._switches_phases():
             phases = min(phases, limit.phases)
         return max(0.0, min(self.amps, limit.amps)), phases
+
+    def _switches_phases(self) -> bool:
+        """Whether a profile may lower the phases charged on (OCPP 1.6's key)."""
+        return bool(self.config["ConnectorSwitch3to1PhaseSupported"].value == "true")
 
     def _measure(self, conn: Connector, elapsed: float) -> None:
         """Advance a connector's electrical state and meter by ``elapsed`` seconds."""

@@ -55,17 +55,20 @@ class Session:
     target_wh: float
     soc_start: float
     delivered_wh: float = 0.0
-    transaction_id: int | None = None
-    transaction_ids: list[int] = field(default_factory=list)
+    transaction_id: int | str | None = None  # OCPP 2.0.1: the charger names it
+    transaction_ids: list[int | str] = field(default_factory=list)
     transaction_started: datetime | None = None  # where Relative charging schedules start
     reservation_id: int | None = None
     charging_profile: dict[str, Any] | None = None  # RemoteStart's, installed at StartTransaction
+    remote_start_id: int | None = None  # OCPP 2.0.1 RequestStartTransaction's
+    id_token_type: str = "Central"  # OCPP 2.0.1: the kind of token the id tag is
+    seq_no: int = 0  # OCPP 2.0.1: the next TransactionEvent's number in the transaction
     stop_reason: Reason | None = None
     interrupted: bool = False
     fault_done: bool = False
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
-    started: asyncio.Future[int] = field(
+    started: asyncio.Future[int | str] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     task: asyncio.Task[None] | None = None

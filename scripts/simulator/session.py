@@ -70,7 +70,7 @@ class Sessions:
         for conn in self.connectors.values():
             if (sess := conn.session) and sess.transaction_id is not None:
                 self._log.warning(
-                    "connector %d: transaction %d lost, no StopTransaction",
+                    "connector %d: transaction %s lost, no StopTransaction",
                     conn.connector_id,
                     sess.transaction_id,
                 )

@@ -127,6 +127,10 @@ class ProfileStack:
     def __len__(self) -> int:
         return sum(len(profiles) for profiles in self._profiles.values())
 
+    def installed(self) -> list[tuple[int, Profile]]:
+        """Every profile installed, with its connector (0: the charge point)."""
+        return [(cid, profile) for cid, profiles in self._profiles.items() for profile in profiles]
+
     def replaces(self, connector_id: int, profile: Profile) -> int:
         """How many installed profiles installing ``profile`` would replace."""
         return sum(1 for _ in self._replaced(connector_id, profile))

@@ -83,6 +83,10 @@ class UnknownChargePoints:
         self.forget_after = forget_after
         self._entries: OrderedDict[str, UnknownChargePoint] = OrderedDict()
 
+    def ids(self) -> set[str]:
+        """The ids of the chargers remembered."""
+        return set(self._entries)
+
     def get(self, charge_point_id: str) -> UnknownChargePoint | None:
         """What an unknown charger said, if it is remembered."""
         return self._entries.get(charge_point_id)

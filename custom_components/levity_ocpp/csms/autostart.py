@@ -3,7 +3,9 @@
 Many chargers in OCPP mode wait in Preparing until the central system starts
 them (Grizzl-E, Wallbox, Autel, Easee). When a connector goes to Preparing and
 has no transaction, the central system sends RemoteStartTransaction after a
-short delay (the Grizzl-E needs one). Once per plug-in: a transaction on the
+short delay (the Grizzl-E needs one). An OCPP 2.0.1 charger that begins its
+transaction at plug-in (TxStartPoint EVConnected) waits the same way, with a
+transaction that has no id tag yet: it is started too. Once per plug-in: a transaction on the
 connector (ours or the charger's own) uses it up, and only the car leaving
 (Available) arms it again, so a session the user stopped is not restarted.
 """
@@ -20,6 +22,7 @@ from ocpp.v16.enums import ChargePointStatus
 
 from .commands import CommandFailed, CommandResult, StartCharging
 from .model import ChargePoint, utcnow
+from .transactions import Transaction
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class AutoStart:
             return
         if key in self._used or key in self._pending:
             return
-        if charge_point.connector(connector_id).transaction is not None:
+        if _authorized(charge_point.connector(connector_id).transaction):
             self._used.add(key)
             return
         task = asyncio.create_task(
@@ -100,7 +103,7 @@ class AutoStart:
         card = charge_point.last_authorize
         if (
             connector.status != PLUGGED_IN
-            or connector.transaction is not None
+            or _authorized(connector.transaction)
             or not charge_point.auto_start
             or self.card_required(charge_point.id)
             or key in self._used
@@ -121,3 +124,8 @@ class AutoStart:
             )
             return
         _LOGGER.info("%s connector %s: car plugged in, charging started", *key)
+
+
+def _authorized(transaction: Transaction | None) -> bool:
+    """Whether a transaction runs with an id tag (one without waits to be started)."""
+    return transaction is not None and bool(transaction.id_tag)

@@ -1,8 +1,10 @@
 """Commands the central system sends to a charge point, and what came of them.
 
 Version-neutral: Home Assistant builds these and reads the results; each OCPP
-version's handler (v16_commands.py, later 2.0.1) turns them into its own
-messages. A charger's answer is the truth: every answer becomes a distinct
+version's handler (v16_commands.py, v201_commands.py) turns them into its own
+messages, or refuses with CommandNotApplicable what its version cannot say. On a
+2.0.1 charger a connector id is an EVSE id (the EVSE is the connector device).
+A charger's answer is the truth: every answer becomes a distinct
 `CommandResult.status`, and everything that is no answer at all (offline, a
 timeout, a CALLERROR) a distinct `CommandFailed`.
 """
@@ -104,6 +106,10 @@ class ResetKind(StrEnum):
     HARD = "hard"
 
 
+# OCPP 1.6 numbers transactions; OCPP 2.0.1 names them with a string of its own.
+type TransactionId = int | str
+
+
 class ChargingPurpose(StrEnum):
     """What a charging profile limits (OCPP 1.6 §3.13.2, the same three in 2.0.1)."""
 
@@ -134,6 +140,8 @@ class SchedulePeriod:
     start_s: int
     limit: float
     number_phases: int | None = None
+    # OCPP 2.0.1 only: the phase (1-3) a single-phase period charges on.
+    phase_to_use: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +154,7 @@ class ChargingProfile:
     kind: ScheduleKind
     unit: RateUnit
     periods: tuple[SchedulePeriod, ...]
-    transaction_id: int | None = None
+    transaction_id: TransactionId | None = None
     start_schedule: datetime | None = None
     duration_s: int | None = None
     min_rate: float | None = None
@@ -171,14 +179,15 @@ class StartCharging:
 class StopCharging:
     """Stop a running transaction remotely (RemoteStopTransaction)."""
 
-    transaction_id: int
+    transaction_id: TransactionId
 
 
 @dataclass(frozen=True, slots=True)
 class Reset:
-    """Restart the charger."""
+    """Restart the charger (OCPP 2.0.1 also one EVSE: `connector_id`; None or 0: all)."""
 
     kind: ResetKind
+    connector_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +244,21 @@ class ClearChargingProfile:
     connector_id: int | None = None
     purpose: ChargingPurpose | None = None
     stack_level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetChargingProfiles:
+    """Ask for the installed profiles matching every criterion given (OCPP 2.0.1 only).
+
+    The charger answers at once whether any match; the profiles themselves follow in
+    ReportChargingProfiles messages carrying `request_id`.
+    """
+
+    request_id: int
+    connector_id: int | None = None
+    purpose: ChargingPurpose | None = None
+    stack_level: int | None = None
+    profile_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +362,7 @@ type Command = (
     | TriggerMessage
     | SetChargingProfile
     | ClearChargingProfile
+    | GetChargingProfiles
     | GetCompositeSchedule
     | DataTransfer
     | GetDiagnostics

@@ -4,9 +4,10 @@ By default the limit is a TxDefaultProfile on the connector: it holds in and out
 of transactions (TxProfiles get stuck on some chargers after SuspendedEVSE). Real
 chargers need other shapes, chosen per charger: a TxProfile bound to the running
 transaction, an Absolute schedule at stack level 0, or a ChargePointMaxProfile on
-connector 0. 0 A pauses charging without ending the session (as chargers and
-evcc do). A charger that takes schedules in W only gets the limit converted with
-the connector's phases and voltage.
+connector 0 (Absolute from now: a charger-wide maximum is never Relative). 0 A
+pauses charging without ending the session (as chargers and evcc do). A charger
+that takes schedules in W only gets the limit converted with the connector's
+phases and voltage.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ def limit_command(
                 "a TxProfile needs a running transaction on the connector",
             )
         transaction_id = connector.transaction.transaction_id
-    absolute = choice is LimitProfile.TX_DEFAULT_ABSOLUTE
+    # A charger-wide maximum is never Relative (OCPP 2.0.1 K01.FR.38; it has no
+    # transaction to be relative to): it holds from now on, at the usual level.
+    absolute = choice in (LimitProfile.TX_DEFAULT_ABSOLUTE, LimitProfile.CHARGER_MAX)
     phases, voltage = phases_and_voltage(charge_point, connector_id)
     unit, limit = RateUnit.AMPERE, amps  # the schema's 0.1 A step is the charger's check
     if not takes_amperes(charge_point):
@@ -125,7 +128,9 @@ def limit_command(
         target,
         ChargingProfile(
             profile_id=PROFILE_ID_BASE + target,
-            stack_level=0 if absolute else max_stack_level(charge_point),
+            stack_level=(
+                0 if choice is LimitProfile.TX_DEFAULT_ABSOLUTE else max_stack_level(charge_point)
+            ),
             purpose=purpose,
             kind=ScheduleKind.ABSOLUTE if absolute else ScheduleKind.RELATIVE,
             unit=unit,

@@ -6,8 +6,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from .framelog import Direction, FrameLog, frame_of
 
 if TYPE_CHECKING:
     from .commands import LocalAuthorization
@@ -16,9 +17,11 @@ if TYPE_CHECKING:
 
 # Connector 0 is the charge point itself (OCPP 1.6 StatusNotification).
 CHARGE_POINT_CONNECTOR = 0
-FRAME_LOG_SIZE = 200
 CONNECTION_HISTORY_SIZE = 50
 ANOMALY_LOG_SIZE = 100
+# An anomaly may quote what the charger sent: enough to recognise it, no more.
+MAX_ANOMALY_TEXT = 500
+EVENT_LOG_SIZE = 100
 
 type Listener = Callable[[], None]
 
@@ -26,22 +29,6 @@ type Listener = Callable[[], None]
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
-
-
-class Direction(StrEnum):
-    """Which way an OCPP frame travelled."""
-
-    RECEIVED = "received"
-    SENT = "sent"
-
-
-@dataclass(slots=True, frozen=True)
-class Frame:
-    """One OCPP frame as it crossed the wire."""
-
-    time: datetime
-    direction: Direction
-    text: str
 
 
 @dataclass(slots=True)
@@ -167,8 +154,13 @@ class ChargePoint:
     # its version (None: unknown, -1: it keeps none) and entries by case-folded id tag.
     local_list_version: int | None = None
     local_list: dict[str, LocalAuthorization] = field(default_factory=dict)
-    frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=FRAME_LOG_SIZE))
+    frames: FrameLog = field(default_factory=FrameLog)
     anomalies: deque[Anomaly] = field(default_factory=lambda: deque(maxlen=ANOMALY_LOG_SIZE))
+    # What the charger reported about itself (OCPP 2.0.1 NotifyEvent and security
+    # events): the latest few, for diagnostics.
+    reported_events: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=EVENT_LOG_SIZE)
+    )
     connections: deque[Connection] = field(
         default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
     )
@@ -224,8 +216,14 @@ class ChargePoint:
 
     def record_anomaly(self, description: str) -> None:
         """Remember something implausible the charger did (shown in diagnostics)."""
+        if len(description) > MAX_ANOMALY_TEXT:
+            description = f"{description[:MAX_ANOMALY_TEXT]}… ({len(description)} characters)"
         self.anomalies.append(Anomaly(utcnow(), description))
 
-    def log_frame(self, direction: Direction, text: str) -> None:
-        """Remember a frame in the bounded per-charge-point message log."""
-        self.frames.append(Frame(utcnow(), direction, text))
+    def record_event(self, kind: str, event: dict[str, Any]) -> None:
+        """Remember an event the charger reported (shown in diagnostics)."""
+        self.reported_events.append({"time": utcnow().isoformat(), "kind": kind, **event})
+
+    def log_frame(self, direction: Direction, data: str | bytes) -> None:
+        """Remember a frame (its start, if long) in the bounded per-charge-point log."""
+        self.frames.append(frame_of(direction, data))

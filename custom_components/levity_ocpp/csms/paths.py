@@ -6,6 +6,14 @@ import unicodedata
 from urllib.parse import unquote, urlsplit
 
 MAX_ID_LENGTH = 48  # CiString48, the longest id OCPP lets a charge point have
+# A path is stored, shown in diagnostics and logged: prefixes before the id are
+# short in every charger's settings, so a longer one is a trick.
+MAX_PATH_LENGTH = 256
+# Characters that would be markup (or break out of quotes) wherever the id is shown.
+MARKUP = frozenset("<>\"'`&\\")
+# Unicode categories an id never needs: control, format (invisible), surrogates,
+# private use, unassigned; line and paragraph separators (U+2028, U+2029).
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 REDACTED_QUERY = "?**REDACTED**"
 
 # Words chargers' URL settings put before the id. A path made only of these names
@@ -35,6 +43,11 @@ GENERIC_PATH_WORDS = frozenset(
 class InvalidChargePointId(ValueError):
     """The request path does not name a usable charge point id."""
 
+    def __init__(self, reason: str, public: str | None = None) -> None:
+        """`reason` is logged; `public`, if given, is what the client is told instead."""
+        super().__init__(reason)
+        self.public = public or reason
+
 
 def charge_point_id_from_path(path: str) -> str:
     """Return the charge point id: the last non-empty path segment, URL-decoded.
@@ -43,6 +56,8 @@ def charge_point_id_from_path(path: str) -> str:
     what they put before the id. `/ocpp/` means no id at all, but `/site/ocpp`
     is a charger named "ocpp": another segment is there, so the id was meant.
     """
+    if len(path) > MAX_PATH_LENGTH:
+        raise InvalidChargePointId(f"the path is longer than {MAX_PATH_LENGTH} characters")
     segments = [unquote(segment) for segment in urlsplit(path).path.split("/") if segment]
     if not segments:
         raise InvalidChargePointId("the path names no charge point id")
@@ -62,8 +77,16 @@ def validate_charge_point_id(charge_point_id: str) -> None:
         raise InvalidChargePointId(f"the id is longer than {MAX_ID_LENGTH} characters")
     if not charge_point_id.strip():
         raise InvalidChargePointId("the id is empty")
-    if any(unicodedata.category(char).startswith("C") for char in charge_point_id):
-        raise InvalidChargePointId("the id contains control characters")
+    if any(unicodedata.category(char) in REFUSED_CATEGORIES for char in charge_point_id):
+        raise InvalidChargePointId("the id contains control characters (or invisible ones)")
+    if charge_point_id != charge_point_id.strip():
+        raise InvalidChargePointId("the id begins or ends with a space")
+    if any(char.isspace() and char != " " for char in charge_point_id):
+        raise InvalidChargePointId("the id contains a space other than a plain one")
+    if "/" in charge_point_id or "\\" in charge_point_id or not charge_point_id.strip("."):
+        raise InvalidChargePointId("the id is a path (slashes, or only dots)")
+    if any(char in MARKUP for char in charge_point_id):
+        raise InvalidChargePointId("the id contains markup characters (<>\"'`&\\)")
 
 
 def redact_query(path: str) -> str:

@@ -1,9 +1,10 @@
-"""OCPP-J framing on top of the `ocpp` library: frame log and malformed-frame errors.
+"""OCPP-J framing on top of the `ocpp` library: frame log, broken frames, stale answers.
 
-The library drops frames it cannot parse without answering and raises on some
-well-formed-but-odd ones (an action that is not a string, for instance). A
-charger gets a CALLERROR for every CALL it sends, however broken, and the
-connection keeps going.
+The library drops frames it cannot parse without answering, raises on some
+well-formed-but-odd ones (an action that is not a string, for instance), logs a
+whole frame per fault and keeps every answer nobody waits for. Here a charger
+gets a CALLERROR for every CALL it sends, however broken, the connection keeps
+going, and whatever it sends costs bounded memory and log lines (guards.py).
 
 A charger that sends its last frames and hangs up at once has every one of them
 handled: an answer that can no longer be sent is dropped, the reading goes on.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-import json
 import logging
 import sys
 from typing import Any, ClassVar
@@ -36,7 +36,7 @@ from ocpp.exceptions import (
     ProtocolError,
     UnknownCallErrorCodeError,
 )
-from ocpp.messages import Call, CallError, MessageType, unpack, validate_payload
+from ocpp.messages import Call, CallResult, MessageType, validate_payload
 from websockets.exceptions import ConnectionClosed
 
 from .commands import (
@@ -45,36 +45,29 @@ from .commands import (
     CommandNotApplicable,
     CommandTimedOut,
 )
-from .model import ChargePoint, Direction
+from .framelog import Direction
+from .frames import (
+    MAX_MESSAGE_ID_LENGTH,
+    Message,
+    error_frame,
+    message_id_of,
+    parse,
+    usable_id,
+)
+from .guards import CLOSE_POLICY_VIOLATION, ConnectionGuard, clipped
+from .lenient import fit_call, fit_result
+from .model import ChargePoint
 
 _LOGGER = logging.getLogger(__name__)
 
-# When a frame is too broken to carry a usable unique id (OCPP 2.0.1 part 4 uses "-1").
-UNKNOWN_MESSAGE_ID = "-1"
-MAX_MESSAGE_ID_LENGTH = 36
-
-
-def _message_id_of(raw: str | bytes) -> str:
-    """Best effort: the unique id of a broken frame, so the charger can match our error."""
-    try:
-        frame = json.loads(raw)
-    except ValueError:
-        return UNKNOWN_MESSAGE_ID
-    if (
-        isinstance(frame, list)
-        and len(frame) > 1
-        and isinstance(frame[1], str)
-        and 0 < len(frame[1]) <= MAX_MESSAGE_ID_LENGTH
-    ):
-        return frame[1]
-    return UNKNOWN_MESSAGE_ID
+# An action name is an OCPP identifier; longer ones are shown cut.
+SHOWN_ACTION_LENGTH = 40
+# The cause in a CALLERROR's details (schema errors quote the offending value).
+MAX_CAUSE_LENGTH = 200
 
 
 def _reply_id(message: Call) -> str:
-    unique_id = message.unique_id
-    if isinstance(unique_id, str) and 0 < len(unique_id) <= MAX_MESSAGE_ID_LENGTH:
-        return unique_id
-    return UNKNOWN_MESSAGE_ID
+    return usable_id(message.unique_id)
 
 
 # The library answers every schema violation but a few with FormatViolation; the
@@ -104,6 +97,17 @@ def _schema_error_code(error: OCPPError) -> OCPPError | None:
     return code(details={"cause": cause})
 
 
+def _short_details(error: OCPPError) -> OCPPError:
+    """The error with only a short cause: the library puts the whole frame in its details."""
+    details = error.details or {}
+    if set(details) <= {"cause"} and len(str(details.get("cause", ""))) <= MAX_CAUSE_LENGTH:
+        return error
+    cause = str(details.get("cause", ""))
+    if len(cause) > MAX_CAUSE_LENGTH:
+        cause = f"{cause[:MAX_CAUSE_LENGTH]}… ({len(cause)} characters)"
+    return type(error)(description=error.description, details={"cause": cause} if cause else {})
+
+
 def _check_call_shape(message: Call) -> None:
     """Reject CALLs whose parts have the wrong JSON types before the library sees them."""
     if not isinstance(message.unique_id, str) or not message.unique_id:
@@ -117,20 +121,34 @@ def _check_call_shape(message: Call) -> None:
 
 
 class _LibraryLogger(logging.LoggerAdapter[logging.Logger]):
-    """The library logs an OCPPError a handler raised as an ERROR with a traceback.
+    """The library's log lines about one charger: short, throttled, no charger-caused tracebacks.
 
-    Such an error is a charger's bad input, already answered with a CALLERROR: a
-    warning without a traceback says what happened.
+    The library logs an OCPPError a handler raised (a charger's bad input, already
+    answered with a CALLERROR) as an ERROR with a traceback and the whole frame.
+    Here it is a warning of a few hundred characters, at most a few per minute.
     """
 
-    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
-        if isinstance(error := sys.exception(), OCPPError):
-            self.warning("%s: %s", str(msg) % args if args else msg, error)
+    def __init__(self, logger: logging.Logger, charge_point: FramedChargePoint) -> None:
+        """Log for this charge point's connection."""
+        super().__init__(logger)
+        self._charge_point = charge_point
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log a library line, cut short; faults through the charger's throttle."""
+        if not self.isEnabledFor(level):
             return
-        super().exception(msg, *args, **kwargs)
-
-
-_LIBRARY_LOGGER = _LibraryLogger(_LOGGER)
+        text = clipped(str(msg) % args if args else str(msg), 400)
+        error = sys.exception() if kwargs.get("exc_info") else None
+        guard = self._charge_point.guard
+        if error is not None and (
+            isinstance(error, OCPPError) or not guard.settings().validate_schema
+        ):
+            # Unvalidated frames may break a handler: the charger's fault, not ours.
+            guard.faults.warning(self.logger, "%s: %s", text, clipped(error))
+        elif level >= logging.WARNING:
+            guard.faults.log(level, self.logger, "%s", text, exc_info=error is not None)
+        else:
+            self.logger.log(level, "%s", text)
 
 
 class FramedChargePoint(LibraryChargePoint):
@@ -141,14 +159,34 @@ class FramedChargePoint(LibraryChargePoint):
     # Every action this OCPP version defines, in either direction.
     known_actions: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, model: ChargePoint, connection: Any, response_timeout: float) -> None:
+    def __init__(
+        self,
+        model: ChargePoint,
+        connection: Any,
+        response_timeout: float,
+        guard: ConnectionGuard | None = None,
+    ) -> None:
         """Bind the protocol handler to the charge point's model and its connection."""
-        super().__init__(model.id, connection, response_timeout, logger=_LIBRARY_LOGGER)
+        self.guard = guard or ConnectionGuard()
+        super().__init__(
+            model.id, connection, response_timeout, logger=_LibraryLogger(_LOGGER, self)
+        )
         self.model = model
         self.active = True
         self._owned_tasks: set[asyncio.Task[Any]] = set()
         self._command_lock = asyncio.Lock()
         self._answers_lost = 0
+        # Our requests sent and not yet answered, by unique id: their action. Only
+        # their answers are queued for `call()`; any other is stale and dropped.
+        self._awaited: dict[str, str] = {}
+        self._actions: dict[str, str] = {}
+        self._closing: asyncio.Task[None] | None = None
+        # Actions whose handlers skip schema validation whatever the settings say.
+        self._never_validated = frozenset(
+            action
+            for action, route in self.route_map.items()
+            if route.get("_skip_schema_validation")
+        )
 
     async def start(self) -> None:
         """Handle frames until the connection is closed and every frame it brought is read.
@@ -157,13 +195,34 @@ class FramedChargePoint(LibraryChargePoint):
         it; `recv` raises ConnectionClosed only once they are all consumed.
         """
         while True:
-            await self.route_message(await self._connection.recv())
+            raw_msg = await self._connection.recv()
+            if self.guard.rate.take():
+                await self.route_message(raw_msg)
+            elif self.active:
+                self._close_for_rate()
+
+    def _close_for_rate(self) -> None:
+        """Close a connection that sends more than the rate limit (RFC 6455 1008)."""
+        self.active = False  # what it sends until the close is not handled
+        limit = self.guard.limits.messages_per_second
+        self.guard.faults.warning(
+            _LOGGER,
+            "%s sends more than %g messages per second (the limit in the central system's "
+            "options); closing its connection",
+            self.id,
+            limit,
+        )
+        # In a task: the loop goes on reading, so the charger's close frame is seen.
+        self._closing = asyncio.create_task(
+            self._connection.close(CLOSE_POLICY_VIOLATION, f"more than {limit:g} messages/s"),
+            name=f"levity_ocpp close {self.id} over its message rate",
+        )
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Route one frame: CALLs to handlers, results to the waiting `call()`."""
         if not self.active:  # replaced by a newer connection: its frames don't count
             return
-        self.model.log_frame(Direction.RECEIVED, _as_text(raw_msg))
+        self.model.log_frame(Direction.RECEIVED, raw_msg)
         try:
             await self._route(raw_msg)
         except ConnectionClosed as closed:
@@ -174,27 +233,57 @@ class FramedChargePoint(LibraryChargePoint):
 
     async def _route(self, raw_msg: str | bytes) -> None:
         try:
-            message = unpack(raw_msg)
+            message = parse(raw_msg)
         except OCPPError as error:
-            _LOGGER.warning("%s sent a malformed frame (%s): %.200s", self.id, error, raw_msg)
-            await self._send_error(_message_id_of(raw_msg), error)
+            answer = self._respell(error)
+            self.guard.faults.warning(
+                _LOGGER, "%s sent a malformed frame (%s): %s", self.id, answer, clipped(raw_msg)
+            )
+            await self._send_error(message_id_of(raw_msg), answer)
             return
-        if message.message_type_id in (MessageType.CallResult, MessageType.CallError):
-            self._response_queue.put_nowait(message)
+        if message.message_type_id != MessageType.Call:
+            self._take_answer(message)
             return
         try:
             _check_call_shape(message)
             self._check_action_handled(message.action)
+            self._prepare_call(message)
             await self._handle_call(message)
         except ConnectionClosed:
             raise
         except OCPPError as error:
-            _LOGGER.warning("%s: %s rejected: %s", self.id, message.action, error)
-            await self._send_error(_reply_id(message), error)
-        except Exception:
+            answer = self._respell(error)
+            self.guard.faults.warning(
+                _LOGGER,
+                "%s: %s rejected: %s",
+                self.id,
+                clipped(message.action, SHOWN_ACTION_LENGTH),
+                answer,
+            )
+            await self._send_error(_reply_id(message), answer)
+        except Exception:  # noqa: BLE001 - logged with its traceback, throttled
             # A bug of ours must cost the charger one answer, never its connection.
-            _LOGGER.exception("%s: error handling %.200s", self.id, raw_msg)
+            self.guard.faults.log(
+                logging.ERROR,
+                _LOGGER,
+                "%s: error handling %s",
+                self.id,
+                clipped(raw_msg),
+                exc_info=True,
+            )
             await self._send_error(_reply_id(message), InternalError())
+
+    def _take_answer(self, message: Message) -> None:
+        """Queue the answer to a request we await; drop any other, with a DEBUG line."""
+        unique_id = message.unique_id
+        if isinstance(unique_id, str) and self._awaited.pop(unique_id, None) is not None:
+            self._response_queue.put_nowait(message)
+            return
+        _LOGGER.debug(
+            "%s: ignored an answer to no request of ours (late or repeated): %s",
+            self.id,
+            clipped(message.to_json()),
+        )
 
     def _check_action_handled(self, action: str) -> None:
         """Refuse actions without a handler with the code OCPP-J §4.2.3 names.
@@ -204,15 +293,64 @@ class FramedChargePoint(LibraryChargePoint):
         """
         if "_on_action" in self.route_map.get(action, {}):
             return
+        shown = clipped(action, SHOWN_ACTION_LENGTH)
         if action in self.known_actions:
             raise ActionNotSupportedError(
                 description="Requested Action is recognized but not supported by the receiver",
-                details={"cause": f"{action} is not supported by this central system"},
+                details={"cause": f"{shown} is not supported by this central system"},
             )
         raise ActionNotImplementedError(
             description="Requested Action is not known by receiver",
-            details={"cause": f"{action} is not an action of this OCPP version"},
+            details={"cause": f"{shown} is not an action of this OCPP version"},
         )
+
+    def _prepare_call(self, message: Call) -> None:
+        """Validate a CALL's payload against the schema, unless the charger's settings say not.
+
+        The library reads the flag per message; without validation the handler is
+        given only the fields it takes (lenient.py).
+        """
+        route = self.route_map[message.action]
+        validate = self.guard.settings().validate_schema
+        route["_skip_schema_validation"] = not validate or message.action in self._never_validated
+        if not validate:
+            message.payload = fit_call(route["_on_action"], message.payload)
+
+    async def call(
+        self,
+        payload: Any,
+        suppress: bool = True,
+        unique_id: str | None = None,
+        skip_schema_validation: bool = False,
+    ) -> Any:
+        """Send a request and return the answer; the library's call, answers tracked.
+
+        The answer is validated unless this charger's settings say not; then it is
+        taken with only the fields its result has.
+        """
+        unique_id = unique_id or str(self._unique_id_generator())
+        action = type(payload).__name__
+        self._awaited[unique_id] = self._actions[unique_id] = action
+        skip = skip_schema_validation or not self.guard.settings().validate_schema
+        try:
+            return await super().call(payload, suppress, unique_id, skip)
+        finally:
+            self._awaited.pop(unique_id, None)
+            self._actions.pop(unique_id, None)
+
+    async def _get_specific_response(self, unique_id: str, timeout: float) -> Any:  # noqa: ASYNC109 - the library's signature
+        """The answer to our request `unique_id`, within `timeout` (TimeoutError otherwise)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self._response_queue.get()
+                if response.unique_id == unique_id:
+                    break
+                # Queued for a request that gave up meanwhile.
+                _LOGGER.debug("%s: ignored a late answer %s", self.id, clipped(response.to_json()))
+        if isinstance(response, CallResult) and not self.guard.settings().validate_schema:
+            action = self._actions[unique_id]
+            response.payload = fit_result(getattr(self._call_result, action), response.payload)
+        return response
 
     @contextmanager
     def cancelled_on_shutdown(self) -> Iterator[None]:
@@ -289,23 +427,17 @@ class FramedChargePoint(LibraryChargePoint):
         await self._connection.close(code=1000, reason=reason)
 
     async def _send_error(self, unique_id: str, error: OCPPError) -> None:
-        error = self._respell(error)
-        await self._send(
-            CallError(unique_id, error.code, error.description, error.details or {}).to_json()
-        )
+        await self._send(error_frame(unique_id, self._respell(error)))
 
     def _respell(self, error: OCPPError) -> OCPPError:
+        """The error as this OCPP version spells it, with a short cause."""
         if (refined := _schema_error_code(error)) is not None:
             error = refined
-        if (spelled := self.error_code_spelling.get(type(error))) is None:
-            return error
-        return spelled(description=error.description, details=error.details)
+        if (spelled := self.error_code_spelling.get(type(error))) is not None:
+            error = spelled(description=error.description, details=error.details)
+        return _short_details(error)
 
     async def _send(self, message: str) -> None:
         await self._connection.send(message)
         # Logged once on the wire: an answer to a charger that hung up was never sent.
         self.model.log_frame(Direction.SENT, message)
-
-
-def _as_text(raw: str | bytes) -> str:
-    return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")

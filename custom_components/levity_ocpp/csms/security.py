@@ -44,6 +44,7 @@ PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 # The configuration keys that carry the Basic authentication password.
 AUTHORIZATION_KEY = "AuthorizationKey"  # OCPP 1.6 (security whitepaper)
 OCPP16 = "ocpp1.6"
+OCPP201 = "ocpp2.0.1"
 
 
 class SecurityProfile(IntEnum):
@@ -176,9 +177,13 @@ def password_configuration(subprotocol: str | None, password: str) -> SetConfigu
     """The configuration change that gives a charger a new password; None where none can.
 
     OCPP 1.6 (security whitepaper): AuthorizationKey, the password's bytes as hex.
+    2.0.1: SecurityCtrlr.BasicAuthPassword (what AuthorizationKey becomes on the
+    way, see v201_variables.py), the password itself.
     """
     if subprotocol in (None, OCPP16):
         return SetConfiguration(AUTHORIZATION_KEY, authorization_key_value(password))
+    if subprotocol == OCPP201:
+        return SetConfiguration(AUTHORIZATION_KEY, password)
     return None
 
 

@@ -27,17 +27,32 @@ from .commands import (
     SetConfiguration,
     StartCharging,
 )
+from .connections import AcceptGate, GuardedConnection, connection_class
+from .guards import (
+    CLOSE_INVALID_DATA,
+    CLOSE_TOO_BIG,
+    KIB,
+    MAX_QUEUED_FRAMES,
+    ConnectionCaps,
+    ConnectionGuard,
+    FaultLog,
+    Limits,
+    ThrottleMap,
+    clipped,
+)
 from .handshake import HandshakeSecurity
 from .hooks import CentralSystemHooks
+from .identity import resolve
 from .local_list import LocalListSync
 from .model import ChargePoint, Connection, utcnow
 from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
 from .redaction import SECRET_CONFIGURATION_KEY, redact_logger
 from .security import SecurityProfile
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
-from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings
+from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings, OcppVersion
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
+from .v201 import SUBPROTOCOL as OCPP201, ChargePointV201
 
 _LOGGER = logging.getLogger(__name__)
 # Passwords never reach the log: not in a frame the library logs, nor in the
@@ -45,8 +60,10 @@ _LOGGER = logging.getLogger(__name__)
 redact_logger(logging.getLogger(f"{__package__}.rpc"))
 _HANDSHAKE_LOGGER = redact_logger(logging.getLogger("websockets.server.levity_ocpp"))
 
-SUPPORTED_SUBPROTOCOLS = (OCPP16,)
-MAX_FRAME_BYTES = 1 << 20
+# In order of preference: 2.0.1 firmware is often the less mature one.
+SUPPORTED_SUBPROTOCOLS = (OCPP16, OCPP201)
+type Handler = ChargePointV16 | ChargePointV201
+HANDLERS: dict[str, type[Handler]] = {OCPP16: ChargePointV16, OCPP201: ChargePointV201}
 # How long a charger may stay connected without booting before it is asked to.
 BOOT_WAIT_S = 5.0
 # Refusals already logged as a warning; a charger retrying its wrong URL every few
@@ -55,6 +72,11 @@ MAX_WARNED_REFUSALS = 32
 # OCPP-J 1.6 section 3.1.2: a charger offering no version we speak gets a
 # completed handshake without Sec-WebSocket-Protocol, then an immediate close.
 UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE = 1002  # protocol error (RFC 6455 7.4.1)
+# Keepalive pings (websockets' default): a charger that stops answering is dropped
+# after two intervals, so its state turns unavailable without waiting for TCP.
+PING_INTERVAL_S = 20.0
+# A path as shown in a log line or a refusal: the id and a prefix fit.
+SHOWN_PATH_LENGTH = 120
 
 
 DEFAULT_SETTINGS = ChargePointSettings()
@@ -70,15 +92,11 @@ def offered_subprotocols(headers: Headers) -> list[str]:
     ]
 
 
-def select_subprotocol(
-    _connection: ServerConnection, offered: Sequence[Subprotocol]
-) -> Subprotocol | None:
-    """Pick the first supported subprotocol the charger offers; none if it offers none.
-
-    websockets refuses a client offering no subprotocol when the server has a list;
-    Grizzl-E and other 1.6 chargers offer none and must still be served.
-    """
-    return next((protocol for protocol in offered if protocol in SUPPORTED_SUBPROTOCOLS), None)
+def choose_subprotocol(offered: Sequence[str], version: OcppVersion) -> str | None:
+    """The OCPP version to speak: the one pinned, else the preferred one offered."""
+    if version is not OcppVersion.AUTO:
+        return version.value if version.value in offered else None
+    return next((protocol for protocol in SUPPORTED_SUBPROTOCOLS if protocol in offered), None)
 
 
 class CentralSystem:
@@ -104,6 +122,8 @@ class CentralSystem:
         ssl_context: ssl.SSLContext | None = None,
         tags: TagBook | None = None,
         ignored: Iterable[str] = (),
+        limits: Limits | None = None,
+        ping_interval: float = PING_INTERVAL_S,
     ) -> None:
         """Prepare a central system; `charge_points` and `transactions` are from before.
 
@@ -152,10 +172,16 @@ class CentralSystem:
             self.charge_points,
             self.hooks,
         )
-        self._handlers: dict[str, ChargePointV16] = {}
+        self._handlers: dict[str, Handler] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.limits = limits or Limits()
+        self.ping_interval = ping_interval
+        self._caps = ConnectionCaps(self.limits)
+        # Log lines per charge point (across its connections) and per refused address.
+        self._fault_throttles = ThrottleMap()
+        self._cap_throttles = ThrottleMap()
         self.security = HandshakeSecurity(self.hooks, minimum_profile, ssl_context)
 
     @property
@@ -212,7 +238,7 @@ class CentralSystem:
         self.authorizer.tags = book
         self.local_list.tags_changed()
 
-    def handler(self, charge_point_id: str) -> ChargePointV16 | None:
+    def handler(self, charge_point_id: str) -> Handler | None:
         """Return the live protocol handler of a connected, admitted charge point."""
         handler = self._handlers.get(charge_point_id)
         return handler if handler is not None and handler.gate.admitted else None
@@ -224,9 +250,14 @@ class CentralSystem:
             self.host or None,
             self.port,
             subprotocols=[Subprotocol(protocol) for protocol in SUPPORTED_SUBPROTOCOLS],
-            select_subprotocol=select_subprotocol,
+            select_subprotocol=self._select_subprotocol,
             process_request=self._check_request,
-            max_size=MAX_FRAME_BYTES,
+            max_size=self.limits.max_frame_bytes,
+            max_queue=MAX_QUEUED_FRAMES,
+            open_timeout=self.limits.handshake_timeout,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_interval,
+            create_connection=connection_class(AcceptGate(self._caps, self._refused_at_accept)),
             ssl=self.security.ssl_context,
             logger=_HANDSHAKE_LOGGER,
         )
@@ -252,20 +283,71 @@ class CentralSystem:
             handler.active = False
         self._handlers.clear()
 
+    def identify(self, path: str) -> str:
+        """The charge point a connection's path names; raise InvalidChargePointId if none.
+
+        A known charge point's id spelt in other case or width is that charge point
+        (OCPP ids are case-insensitive); a new id that looks like a known one is refused.
+        Chargers waiting for approval count: a look-alike must not slip in beside one.
+        """
+        known = self.charge_points.keys() | self.settings.keys() | self.admission.unknown.ids()
+        return resolve(charge_point_id_from_path(path), known)
+
+    def _select_subprotocol(
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        """The version to speak with this charger; none if it offers none we may speak.
+
+        websockets refuses a client offering no subprotocol when the server has a
+        list; Grizzl-E and other 1.6 chargers offer none and must still be served.
+        """
+        assert isinstance(connection, GuardedConnection)  # our server makes only these
+        # After _check_request, which identified the charge point (or refused it).
+        if (charge_point_id := connection.charge_point_id) is None:
+            return None
+        chosen = choose_subprotocol(offered, self.settings_for(charge_point_id).ocpp_version)
+        return Subprotocol(chosen) if chosen is not None else None
+
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Refuse a handshake whose path names no usable charge point id (HTTP 400)."""
         try:
-            charge_point_id = charge_point_id_from_path(request.path)
+            charge_point_id = self.identify(request.path)
         except InvalidChargePointId as error:
             self._refused(connection, request.path, f"invalid charge point id: {error}")
-            return connection.respond(HTTPStatus.BAD_REQUEST, f"Invalid charge point id: {error}\n")
+            return connection.respond(
+                HTTPStatus.BAD_REQUEST, f"Invalid charge point id: {error.public}\n"
+            )
+        self._admitted(connection, charge_point_id)
         return self.security.check(
             connection, request, charge_point_id, self.settings.get(charge_point_id)
+        )
+
+    def _admitted(self, connection: ServerConnection, charge_point_id: str) -> None:
+        """Remember whom a handshake is for, and what its settings ask of the connection."""
+        assert isinstance(connection, GuardedConnection)  # our server makes only these
+        connection.charge_point_id = charge_point_id
+        connection.pings_wanted = self.settings_for(charge_point_id).websocket_ping
+
+    def _refused_at_accept(self, address: str, reason: str) -> None:
+        """A TCP connection dropped at once: its address or the server is at its cap."""
+        FaultLog(self._cap_throttles[address]).warning(
+            _LOGGER, "Refused a connection from %s: %s", address, reason
+        )
+        self.hooks.connection_refused("*", address, reason)
+
+    def _guard(self, charge_point_id: str) -> ConnectionGuard:
+        """What a connection of this charge point may send; its faults logged per charger."""
+        return ConnectionGuard(
+            self.limits,
+            FaultLog(self._fault_throttles[charge_point_id]),
+            lambda: self.settings_for(charge_point_id),
         )
 
     def _refused(self, connection: ServerConnection, path: str, reason: str) -> None:
         """Log a refusal (once per path and reason) and tell the layer above."""
         shown = redact_query(path)
+        if len(shown) > SHOWN_PATH_LENGTH:
+            shown = f"{shown[:SHOWN_PATH_LENGTH]}…"
         remote = _address(connection)
         key = (shown, reason)
         if key in self._warned:
@@ -288,25 +370,82 @@ class CentralSystem:
         offered = offered_subprotocols(connection.request.headers)
         if connection.subprotocol is not None or not offered:
             return False
+        version = self.settings_for(charge_point_id_from_path(path)).ocpp_version
         supported = ", ".join(SUPPORTED_SUBPROTOCOLS)
+        speaks = supported if version is OcppVersion.AUTO else f"{version.value} to it (set so)"
         self._refused(
             connection,
             path,
             f"it offers only OCPP versions {', '.join(offered)[:200]}; "
-            f"this central system speaks {supported}",
+            f"this central system speaks {speaks}",
         )
         await connection.close(
             UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE, f"unsupported OCPP version; supported: {supported}"
         )
         return True
 
+    async def _refuse_missing_subprotocol(
+        self, connection: ServerConnection, path: str, charge_point_id: str
+    ) -> bool:
+        """Close an approved charger's connection that offered no OCPP version at all.
+
+        OCPP-J requires one. Chargers that never send it (Grizzl-E) are served as
+        1.6 with their `subprotocol_optional` setting; charge points not approved
+        yet are too, so that their BootNotification reaches the approval flow.
+        """
+        assert connection.request is not None
+        if connection.subprotocol is not None or offered_subprotocols(connection.request.headers):
+            return False
+        if (
+            settings := self.settings.get(charge_point_id)
+        ) is None or settings.subprotocol_optional:
+            return False
+        supported = ", ".join(SUPPORTED_SUBPROTOCOLS)
+        self._refused(
+            connection,
+            path,
+            "it offers no OCPP version (no Sec-WebSocket-Protocol header); if the charger "
+            "cannot send one, turn on 'Allow connecting without an OCPP subprotocol' in its "
+            "settings",
+        )
+        await connection.close(
+            UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE, f"no OCPP version offered; supported: {supported}"
+        )
+        return True
+
+    def _closed_for_input(self, charge_point_id: str, closed: ConnectionClosed) -> None:
+        """Say why websockets closed a connection over what the charger sent (once a while)."""
+        code = closed.sent.code if closed.sent is not None else None
+        faults = FaultLog(self._fault_throttles[charge_point_id])
+        if code == CLOSE_TOO_BIG:
+            faults.warning(
+                _LOGGER,
+                "%s sent a message longer than %d KiB (the frame size limit in the central "
+                "system's options); connection closed (%d)",
+                charge_point_id,
+                self.limits.max_frame_bytes // KIB,
+                code,
+            )
+        elif code == CLOSE_INVALID_DATA:
+            faults.warning(
+                _LOGGER,
+                "%s sent a text frame that is not UTF-8 (%s); connection closed (%d)",
+                charge_point_id,
+                clipped(closed.sent.reason if closed.sent else ""),
+                code,
+            )
+
     async def _serve_connection(self, connection: ServerConnection) -> None:
         """Run one charge point connection until it closes or is replaced."""
         assert connection.request is not None  # websockets calls us after the handshake
+        assert isinstance(connection, GuardedConnection)
+        assert connection.charge_point_id is not None  # _check_request said whom it is for
         path = connection.request.path
         if await self._refuse_subprotocols(connection, path):
             return
-        charge_point_id = charge_point_id_from_path(path)
+        charge_point_id = connection.charge_point_id
+        if await self._refuse_missing_subprotocol(connection, path, charge_point_id):
+            return
         record = Connection(
             connected_at=utcnow(),
             remote_address=_address(connection),
@@ -332,7 +471,8 @@ class CentralSystem:
             admitted=admitted,
             on_admitted=lambda: self._admit(handler, record),
         )
-        handler = ChargePointV16(
+        # Grizzl-E and others offer no subprotocol: served as OCPP 1.6.
+        handler = HANDLERS[connection.subprotocol or OCPP16](
             model,
             connection,
             hooks=self.hooks,
@@ -343,6 +483,7 @@ class CentralSystem:
             auto_start=self.auto_start,
             local_list=self.local_list,
             gate=gate,
+            guard=self._guard(charge_point_id),
         )
         previous = self._handlers.get(charge_point_id)
         # Registered before the old socket is closed, so the old handler's cleanup
@@ -367,6 +508,7 @@ class CentralSystem:
             await handler.start()
         except ConnectionClosed as closed:
             record.close_reason = str(closed)
+            self._closed_for_input(charge_point_id, closed)
         except asyncio.CancelledError:
             record.close_reason = "central system stopped"
             raise
@@ -385,6 +527,7 @@ class CentralSystem:
                     model.connected = False
                     _LOGGER.info("%s disconnected (%s)", charge_point_id, record.close_reason)
                     model.notify_all()
+            FaultLog(self._fault_throttles[charge_point_id]).flush(_LOGGER, charge_point_id)
             if ours:
                 self.hooks.charge_point_updated(model)
 

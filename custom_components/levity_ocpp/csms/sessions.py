@@ -76,20 +76,28 @@ class SessionManager:
         connector_id: int,
         id_tag: str,
         started_at: datetime,
-        meter_start_wh: float,
+        meter_start_wh: float | None,
         reservation_id: int | None = None,
+        charger_transaction_id: str | None = None,
     ) -> Transaction:
-        """Open a session (or find the one a resent StartTransaction means); persist it."""
-        resent = self.book.find_resent(
-            charge_point.id, connector_id, id_tag, started_at, meter_start_wh
-        )
-        if resent is not None:
-            _LOGGER.info(
-                "%s resent StartTransaction; answering transaction %s again",
-                charge_point.id,
-                resent.transaction_id,
+        """Open a session (or find the one a resent StartTransaction means); persist it.
+
+        `meter_start_wh` None: the charger did not say (an OCPP 2.0.1 Started event
+        without meter values); the register known before stands in, else the first
+        reading. `charger_transaction_id`: the charger's own id of the session (its
+        resends are recognized by that id before this is called).
+        """
+        if charger_transaction_id is None and meter_start_wh is not None:
+            resent = self.book.find_resent(
+                charge_point.id, connector_id, id_tag, started_at, meter_start_wh
             )
-            return resent
+            if resent is not None:
+                _LOGGER.info(
+                    "%s resent StartTransaction; answering transaction %s again",
+                    charge_point.id,
+                    resent.transaction_id,
+                )
+                return resent
         for orphan in self.book.open_on(charge_point.id, connector_id):
             await self._close_orphan(
                 charge_point, orphan, Reason.other, "a new transaction started on its connector"
@@ -97,12 +105,20 @@ class SessionManager:
         connector = charge_point.connector(connector_id)
         known_kwh = connector.energy_register_kwh
         usable_start = meter_start_wh
-        if meter_start_wh < 0:
+        if usable_start is None or usable_start < 0:
             usable_start = known_kwh * 1000 if known_kwh is not None else 0.0
         transaction = self.book.allocate(
-            charge_point.id, connector_id, id_tag, started_at, usable_start, reservation_id
+            charge_point.id,
+            connector_id,
+            id_tag,
+            started_at,
+            usable_start,
+            reservation_id,
+            charger_transaction_id,
         )
-        if meter_start_wh < 0:
+        if meter_start_wh is None:
+            transaction.meter_start_pending = known_kwh is None
+        elif meter_start_wh < 0:
             transaction.flag(f"meterStart {meter_start_wh:g} Wh is negative; not used")
             transaction.meter_start_pending = known_kwh is None
         elif meter_start_wh == 0 and known_kwh:
@@ -173,12 +189,16 @@ class SessionManager:
         charge_point: ChargePoint,
         transaction_id: int,
         stopped_at: datetime,
-        meter_stop_wh: float,
+        meter_stop_wh: float | None,
         reason: str | None,
         id_tag: str | None,
         samples: list[MeterSample],
     ) -> Transaction | None:
-        """Close a session with the charger's final reading; None if it is not ours."""
+        """Close a session with the charger's final reading; None if it is not ours.
+
+        `meter_stop_wh` None: the charger did not say (an OCPP 2.0.1 Ended event
+        without a register reading); the session's latest reading is its end.
+        """
         if (orphan := self.book.orphan(charge_point.id, transaction_id)) is not None:
             # The charger's own stop of a session we closed for it: its word is final.
             await self._complete_orphan(
@@ -197,19 +217,23 @@ class SessionManager:
                 )
             charge_point.record_anomaly(
                 f"StopTransaction for unknown transaction {transaction_id} "
-                f"(meterStop {meter_stop_wh:g} Wh at {stopped_at.isoformat()})"
+                f"(meterStop {meter_stop_wh} Wh at {stopped_at.isoformat()})"
             )
             charge_point.notify()
             return None
         if samples:
             await self.meter_values(charge_point, transaction.connector_id, samples, transaction_id)
-        self._publish_stop(charge_point, transaction, stopped_at, meter_stop_wh)
+        if meter_stop_wh is None:
+            final_wh = transaction.meter_now_wh
+        else:
+            self._publish_stop(charge_point, transaction, stopped_at, meter_stop_wh)
+            final_wh = transaction.plausible_stop(
+                transaction.continuous(meter_stop_wh), stopped_at, self.jump_limit_kwh * 1000
+            )
         self.book.close(
             transaction,
             stopped_at=stopped_at,
-            meter_stop_wh=transaction.plausible_stop(
-                transaction.continuous(meter_stop_wh), stopped_at, self.jump_limit_kwh * 1000
-            ),
+            meter_stop_wh=final_wh,
             reason=reason or Reason.local,
             closed_by=CLOSED_BY_CHARGER,
             stop_id_tag=id_tag,
@@ -221,6 +245,31 @@ class SessionManager:
         """A (re)booted charger has abandoned its open sessions: close them."""
         for orphan in self.book.open_on(charge_point.id):
             await self._close_orphan(charge_point, orphan, Reason.reboot, "the charger rebooted")
+
+    async def abandoned(
+        self, charge_point: ChargePoint, transaction: Transaction, why: str
+    ) -> None:
+        """The charger says it has ended a session and will report nothing more on it."""
+        if transaction.is_open:
+            await self._close_orphan(charge_point, transaction, Reason.other, why)
+
+    async def late_readings(
+        self, charge_point: ChargePoint, transaction: Transaction, samples: list[MeterSample]
+    ) -> None:
+        """Readings of a session its charger ended already, arriving after the end.
+
+        They were taken before it (OCPP 2.0.1 events delivered out of order): they
+        place its energy in the right hours; its total is the charger's final word.
+        """
+        connector = charge_point.connector(transaction.connector_id)
+        hourly_before = transaction.hourly_energy_kwh()
+        self._observe(charge_point, connector, samples, transaction)
+        if transaction.hourly_energy_kwh() == hourly_before:
+            return
+        # Such events come in a burst (a reconnect's queue): one correction for it.
+        await self.hooks.session_amended(charge_point, transaction, hourly_before, final=False)
+        await self.hooks.persist_transactions()
+        charge_point.notify(transaction.connector_id)
 
     async def charge_point_removed(self, charge_point: ChargePoint) -> None:
         """The user removed the charge point: end its sessions, forget its orphans.
@@ -285,7 +334,7 @@ class SessionManager:
         charge_point: ChargePoint,
         orphan: Transaction,
         samples: list[MeterSample],
-        stop: tuple[datetime, float, str | None, str | None] | None = None,
+        stop: tuple[datetime, float | None, str | None, str | None] | None = None,
     ) -> None:
         """Take the charger's late report on a session we closed for it (see orphans.py)."""
         connector = charge_point.connector(orphan.connector_id)
@@ -300,8 +349,13 @@ class SessionManager:
             orphans.extend_to_latest_reading(orphan)
         else:
             stopped_at, meter_stop_wh, reason, id_tag = stop
-            self._publish_stop(charge_point, orphan, stopped_at, meter_stop_wh)
-            orphans.settle(orphan, stopped_at, orphan.continuous(meter_stop_wh), reason, id_tag)
+            if meter_stop_wh is None:  # its latest reading is all the charger said
+                assert orphan.meter_stop_wh is not None
+                final_wh = max(orphan.meter_stop_wh, orphan.last_register_wh or 0.0)
+            else:
+                self._publish_stop(charge_point, orphan, stopped_at, meter_stop_wh)
+                final_wh = orphan.continuous(meter_stop_wh)
+            orphans.settle(orphan, stopped_at, final_wh, reason, id_tag)
         if orphan.record() == record_before and orphan.hourly_energy_kwh() == hourly_before:
             return
         _LOGGER.info(

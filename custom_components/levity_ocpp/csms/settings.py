@@ -28,8 +28,9 @@ class AuthorizationMode(StrEnum):
 class OcppVersion(StrEnum):
     """The OCPP version a charge point is spoken to in."""
 
-    AUTO = "auto"  # the best one both sides offer
+    AUTO = "auto"  # the best one both sides offer (1.6 when a charger offers both)
     V16 = "ocpp1.6"
+    V201 = "ocpp2.0.1"
 
 
 @dataclass(frozen=True, slots=True)

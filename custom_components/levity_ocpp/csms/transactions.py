@@ -74,6 +74,13 @@ class Transaction:
     # Whether meterStart/meterStop are readings of the connector's register; not on
     # a charger that counts each session from zero.
     meter_is_register: bool = True
+    # The charger's own id of the session, when the charger assigns it (OCPP 2.0.1
+    # transactionId); `transaction_id` stays the central system's session number.
+    charger_transaction_id: str | None = None
+    # The highest sequence number of the charger's messages on the session taken
+    # so far, and the charging state the newest of them reported (OCPP 2.0.1).
+    seq_no: int | None = None
+    charging_state: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -236,6 +243,7 @@ class Transaction:
         """The session as a flat record (events, ledger, CSV, action responses)."""
         return {
             "transaction_id": self.transaction_id,
+            "charger_transaction_id": self.charger_transaction_id,
             "charge_point_id": self.charge_point_id,
             "connector_id": self.connector_id,
             "id_tag": self.id_tag,
@@ -288,6 +296,7 @@ class TransactionBook:
         started_at: datetime,
         meter_start_wh: float,
         reservation_id: int | None = None,
+        charger_transaction_id: str | None = None,
     ) -> Transaction:
         """Open a transaction with a new id, unique for this central system's lifetime."""
         transaction = Transaction(
@@ -298,6 +307,7 @@ class TransactionBook:
             started_at=started_at,
             meter_start_wh=meter_start_wh,
             reservation_id=reservation_id,
+            charger_transaction_id=charger_transaction_id,
         )
         self.next_id += 1
         self.open[transaction.transaction_id] = transaction
@@ -364,6 +374,18 @@ class TransactionBook:
             tid for tid, orphan in self.orphans.items() if orphan.charge_point_id == charge_point_id
         ]:
             del self.orphans[transaction_id]
+
+    def by_charger_id(
+        self, charge_point_id: str, charger_transaction_id: str
+    ) -> Transaction | None:
+        """The open session, else the orphan, the charger knows by this id of its own."""
+        for transaction in (*self.open.values(), *self.orphans.values()):
+            if (
+                transaction.charger_transaction_id == charger_transaction_id
+                and transaction.charge_point_id == charge_point_id
+            ):
+                return transaction
+        return None
 
     def orphan(self, charge_point_id: str, transaction_id: int) -> Transaction | None:
         """A session we closed for this charger, that it may still report on (or has)."""

@@ -16,9 +16,7 @@ from ocpp.exceptions import (
     OccurrenceConstraintViolationError,
     OCPPError,
     PropertyConstraintViolationError,
-    SecurityError,
 )
-from ocpp.messages import Call
 from ocpp.routing import after, on
 from ocpp.v16 import call, call_result, datatypes
 from ocpp.v16.enums import (
@@ -33,11 +31,12 @@ from .admission import BootIdentity, Gate, Registration
 from .authorization import Authorization, Authorizer, TagStatus
 from .autostart import AutoStart
 from .commands import Command, CommandFailed, CommandResult, TriggerMessage
+from .gated import GatedChargePoint
+from .guards import ConnectionGuard
 from .hooks import CentralSystemHooks
 from .local_list import LocalListSync
 from .meter import InvalidMeterValue, MeterSample, parse_meter_values
 from .model import ChargePoint, utcnow
-from .rpc import FramedChargePoint
 from .sessions import SessionManager
 from .timestamps import format_timestamp, parse_timestamp
 from .v16_commands import to_call, to_result
@@ -47,6 +46,8 @@ _LOGGER = logging.getLogger(__name__)
 SUBPROTOCOL = "ocpp1.6"
 # A sanity bound: a charger claiming connector 4000 is broken, not big.
 MAX_CONNECTOR_ID = 32
+# Characters of a DataTransfer's data passed on in its event.
+MAX_REPORTED_DATA = 16 * 1024
 # A charger's time further ahead than this is a wrong clock. Trusted, one stamp in
 # 2099 would make every later status and reading look older, frozen for good.
 MAX_CLOCK_AHEAD = timedelta(minutes=15)
@@ -63,7 +64,7 @@ def id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
     )
 
 
-class ChargePointV16(FramedChargePoint, v16.ChargePoint):
+class ChargePointV16(GatedChargePoint, v16.ChargePoint):
     """The central system's side of one OCPP 1.6J connection."""
 
     # OCPP 1.6 spells these codes differently from the library (and from 2.0.1).
@@ -86,10 +87,10 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         auto_start: AutoStart | None = None,
         local_list: LocalListSync | None = None,
         gate: Gate,
+        guard: ConnectionGuard | None = None,
     ) -> None:
         """Handle one connection of `model`; `gate` says what it may send."""
-        super().__init__(model, connection, response_timeout)
-        self.gate = gate
+        super().__init__(model, connection, response_timeout, gate, guard)
         self._hooks = hooks
         self._sessions = sessions
         self._authorizer = authorizer
@@ -100,6 +101,7 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         self._boot_requested = False
         self._heartbeat_interval = heartbeat_interval
         self._clock_ahead_reported = False  # once per connection is enough
+        self._fetching_configuration = False
 
     def _connector(self, connector_id: int) -> None:
         """Make sure a connector id is plausible and known, announcing new ones."""
@@ -114,19 +116,6 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
     async def execute(self, command: Command) -> CommandResult:
         """Send a command as OCPP 1.6 and return the charger's answer."""
         return to_result(await self.send_command(to_call(command, self.id)))
-
-    async def _handle_call(self, msg: Call) -> None:
-        """Refuse what a charger not accepted yet may not send; handle the rest."""
-        if self.gate.refuses(msg.action):
-            await self._send_error(
-                msg.unique_id,
-                SecurityError(
-                    description="The charge point is not accepted by the central system",
-                    details={"cause": f"{msg.action} before an accepted BootNotification"},
-                ),
-            )
-            return
-        await super()._handle_call(msg)
 
     @on(Action.boot_notification)
     async def on_boot_notification(
@@ -211,11 +200,6 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             _LOGGER.info("%s sent no BootNotification; asking for one", self.id)
             await self._ask_to_boot()
 
-    async def request_boot(self) -> None:
-        """Ask for a BootNotification now (the user just approved the charger)."""
-        with self.cancelled_on_shutdown():
-            await self._ask_to_boot()
-
     async def _ask_to_boot(self) -> None:
         self._boot_requested = True
         try:
@@ -224,12 +208,21 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
             _LOGGER.debug("%s: TriggerMessage(BootNotification) failed: %s", self.id, error)
 
     async def fetch_configuration(self) -> None:
-        """Ask for every configuration key and keep the answer on the model."""
+        """Ask for every configuration key and keep the answer on the model.
+
+        One request at a time: a charger booting over and over must not queue one
+        GetConfiguration per boot behind the call lock.
+        """
+        if self._fetching_configuration:
+            return
+        self._fetching_configuration = True
         try:
             result = await self.call(call.GetConfiguration(), suppress=False)
         except Exception as error:  # noqa: BLE001 - a charger may not answer; not fatal
             _LOGGER.debug("%s: GetConfiguration failed: %r", self.id, error)
             return
+        finally:
+            self._fetching_configuration = False
         self.model.configuration = {
             item["key"]: {"value": item.get("value"), "readonly": item.get("readonly")}
             for item in result.configuration_key or []
@@ -403,11 +396,11 @@ class ChargePointV16(FramedChargePoint, v16.ChargePoint):
         """Tell HA (an event) and the charger that no vendor extension is known here."""
         self.model.last_data_transfer = f"{vendor_id}/{message_id}" if message_id else vendor_id
         self.model.notify()
-        self._hooks.charger_reported(
-            self.model,
-            "data_transfer",
-            {"vendor_id": vendor_id, "message_id": message_id, "data": data},
-        )
+        report: dict[str, Any] = {"vendor_id": vendor_id, "message_id": message_id, "data": data}
+        if data is not None and len(data) > MAX_REPORTED_DATA:
+            # Home Assistant's recorder drops (and warns about) bigger events.
+            report |= {"data": data[:MAX_REPORTED_DATA], "data_truncated": len(data)}
+        self._hooks.charger_reported(self.model, "data_transfer", report)
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
 
     @on(Action.diagnostics_status_notification)

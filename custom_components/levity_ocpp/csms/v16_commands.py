@@ -38,14 +38,36 @@ def _time(value: datetime | None) -> str | None:
     return format_timestamp(value) if value is not None else None
 
 
-def charging_profile(profile: c.ChargingProfile) -> datatypes.ChargingProfile:
+def _transaction_id(value: c.TransactionId, charge_point_id: str, action: str) -> int:
+    """OCPP 1.6 numbers its transactions; a 2.0.1-style name cannot be one."""
+    if isinstance(value, int):
+        return value
+    if value.isascii() and value.lstrip("-").isdigit():
+        return int(value)
+    raise c.CommandNotApplicable(
+        charge_point_id, action, f"transaction {value!r} is not an OCPP 1.6 transaction id"
+    )
+
+
+def charging_profile(
+    profile: c.ChargingProfile, charge_point_id: str, action: str
+) -> datatypes.ChargingProfile:
     """A neutral charging profile as OCPP 1.6's csChargingProfiles."""
+    if any(period.phase_to_use is not None for period in profile.periods):
+        raise c.CommandNotApplicable(
+            charge_point_id, action, "OCPP 1.6 cannot choose the phase a period charges on"
+        )
+    transaction_id = profile.transaction_id
     return datatypes.ChargingProfile(
         charging_profile_id=profile.profile_id,
         stack_level=profile.stack_level,
         charging_profile_purpose=_PURPOSE[profile.purpose],
         charging_profile_kind=_KIND[profile.kind],
-        transaction_id=profile.transaction_id,
+        transaction_id=(
+            _transaction_id(transaction_id, charge_point_id, action)
+            if transaction_id is not None
+            else None
+        ),
         recurrency_kind=profile.recurrency,
         valid_from=_time(profile.valid_from),
         valid_to=_time(profile.valid_to),
@@ -74,12 +96,22 @@ def to_call(command: c.Command, charge_point_id: str) -> Any:  # noqa: PLR0911, 
                 id_tag=command.id_tag,
                 connector_id=command.connector_id,
                 charging_profile=(
-                    charging_profile(command.profile) if command.profile is not None else None
+                    charging_profile(command.profile, charge_point_id, "RemoteStartTransaction")
+                    if command.profile is not None
+                    else None
                 ),
             )
         case c.StopCharging():
-            return call.RemoteStopTransaction(transaction_id=command.transaction_id)
+            return call.RemoteStopTransaction(
+                transaction_id=_transaction_id(
+                    command.transaction_id, charge_point_id, "RemoteStopTransaction"
+                )
+            )
         case c.Reset():
+            if command.connector_id:
+                raise c.CommandNotApplicable(
+                    charge_point_id, "Reset", "OCPP 1.6 resets the whole charge point only"
+                )
             hard = command.kind is c.ResetKind.HARD
             return call.Reset(type=ResetType.hard if hard else ResetType.soft)
         case c.UnlockConnector():
@@ -103,7 +135,9 @@ def to_call(command: c.Command, charge_point_id: str) -> Any:  # noqa: PLR0911, 
         case c.SetChargingProfile():
             return call.SetChargingProfile(
                 connector_id=command.connector_id,
-                cs_charging_profiles=charging_profile(command.profile),
+                cs_charging_profiles=charging_profile(
+                    command.profile, charge_point_id, "SetChargingProfile"
+                ),
             )
         case c.ClearChargingProfile():
             return call.ClearChargingProfile(
@@ -111,6 +145,10 @@ def to_call(command: c.Command, charge_point_id: str) -> Any:  # noqa: PLR0911, 
                 connector_id=command.connector_id,
                 charging_profile_purpose=_PURPOSE[command.purpose] if command.purpose else None,
                 stack_level=command.stack_level,
+            )
+        case c.GetChargingProfiles():
+            raise c.CommandNotApplicable(
+                charge_point_id, "GetChargingProfiles", "OCPP 1.6 has no GetChargingProfiles"
             )
         case c.GetCompositeSchedule():
             return call.GetCompositeSchedule(
