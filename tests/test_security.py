@@ -111,6 +111,10 @@ async def test_no_takeover_of_a_charging_charger_by_its_id(
         for attempt in ({}, basic("CP1", "not-the-password-at-all"), basic("CP1", "")):
             refused = await refused_status(port, headers=attempt)
             assert refused.response.status_code == 401
+        # Its id in other case or width is the same charger: no way around the password.
+        for variant in ("/cp1", "/\uff23\uff30\uff11"):
+            refused = await refused_status(port, variant, headers=basic("cp1", "nope-nope-nope-1"))
+            assert refused.response.status_code == 401
 
         # The real charger's connection is the one still served.
         assert (await real.status(1, ChargePointStatus.suspended_ev)) is not None

@@ -86,7 +86,8 @@ def test_basic_credentials() -> None:
 def test_ids_compare_case_and_width_insensitively() -> None:
     assert same_id("cp1", "CP1")
     assert same_id("\uff23\uff30\uff11", "CP1")  # full-width
-    assert not same_id("CP1 ", "CP1")
+    assert same_id("CP1\u200b", "CP1")  # an invisible character is no other charger
+    assert not same_id("CP1X", "CP1")
     assert not same_id("CP2", "CP1")
 
 

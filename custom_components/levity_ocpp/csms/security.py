@@ -27,9 +27,9 @@ from http import HTTPStatus
 import math
 import secrets
 import time
-import unicodedata
 
 from .commands import SetConfiguration
+from .identity import canonical
 from .settings import ChargePointSettings
 from .tls import peer_common_name
 
@@ -138,14 +138,11 @@ def basic_credentials(values: Sequence[str]) -> Credentials | None:
 def same_id(presented: str, charge_point_id: str) -> bool:
     """Whether a name presented (username, certificate CN) is this charge point's id.
 
-    OCPP ids are case-insensitive; compatibility forms (full-width letters) count
-    as the same id too, as they do wherever a path names a charge point.
+    Compared as paths are (identity.py): OCPP ids are case-insensitive, and
+    compatibility forms (full-width letters) and invisible characters do not
+    make another charger.
     """
-    return _canonical(presented) == _canonical(charge_point_id)
-
-
-def _canonical(charge_point_id: str) -> str:
-    return unicodedata.normalize("NFKC", charge_point_id).casefold()
+    return canonical(presented) == canonical(charge_point_id)
 
 
 def _equal(presented: bytes, expected: bytes) -> bool:
@@ -293,7 +290,7 @@ class RefusalLog:
     def should_log(self, charge_point_id: str) -> bool:
         """Whether this refusal gets a warning (else a debug line)."""
         now = self._clock()
-        key = _canonical(charge_point_id)
+        key = canonical(charge_point_id)
         last = self._logged.get(key)
         if last is not None and now - last < self._interval:
             return False
@@ -347,7 +344,7 @@ class Authenticator:
         remote_host: str,
     ) -> Verdict:
         """Check one handshake; `settings` is None for a charge point not approved yet."""
-        key = (remote_host, _canonical(charge_point_id))
+        key = (remote_host, canonical(charge_point_id))
         if (wait := self.backoff.wait(key)) is not None:
             return Refused(
                 HTTPStatus.TOO_MANY_REQUESTS,
