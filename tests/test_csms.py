@@ -18,20 +18,18 @@ import pytest
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidStatus
 
+from custom_components.levity_ocpp.csms.connection_log import MAX_WARNED_REFUSALS
 from custom_components.levity_ocpp.csms.framelog import FRAME_LOG_SIZE, Direction
 from custom_components.levity_ocpp.csms.hooks import CentralSystemHooks
 from custom_components.levity_ocpp.csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
+from custom_components.levity_ocpp.csms.negotiation import offered_subprotocols
 from custom_components.levity_ocpp.csms.paths import (
     InvalidChargePointId,
     charge_point_id_from_path,
     redact_query,
 )
 from custom_components.levity_ocpp.csms.register import Verdict, judge
-from custom_components.levity_ocpp.csms.server import (
-    MAX_WARNED_REFUSALS,
-    CentralSystem,
-    offered_subprotocols,
-)
+from custom_components.levity_ocpp.csms.server import CentralSystem
 from custom_components.levity_ocpp.csms.timestamps import format_timestamp, parse_timestamp
 from custom_components.levity_ocpp.csms.transactions import (
     CLOSED_BY_CENTRAL_SYSTEM,

@@ -10,7 +10,7 @@ import pytest
 from custom_components.levity_ocpp.csms.charger_clock import ChargerClock
 from custom_components.levity_ocpp.csms.meter import InvalidMeterValue, MeterSample, energy_register
 from custom_components.levity_ocpp.csms.model import ChargePoint
-from custom_components.levity_ocpp.csms.server import choose_subprotocol
+from custom_components.levity_ocpp.csms.negotiation import choose_subprotocol
 from custom_components.levity_ocpp.csms.settings import OcppVersion
 from custom_components.levity_ocpp.csms.transactions import Transaction
 from custom_components.levity_ocpp.csms.v201_device_model import (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Coroutine, Iterable, Sequence
 import contextlib
 from http import HTTPStatus
@@ -12,7 +11,6 @@ import ssl
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
@@ -27,29 +25,30 @@ from .commands import (
     SetConfiguration,
     StartCharging,
 )
+from .connection_log import ConnectionLog
 from .connections import AcceptGate, GuardedConnection, connection_class
 from .guards import (
-    CLOSE_INVALID_DATA,
-    CLOSE_TOO_BIG,
-    KIB,
     MAX_QUEUED_FRAMES,
     ConnectionCaps,
     ConnectionGuard,
-    FaultLog,
     Limits,
-    ThrottleMap,
-    clipped,
 )
 from .handshake import HandshakeSecurity
 from .hooks import CentralSystemHooks
 from .identity import resolve
 from .local_list import LocalListSync
 from .model import ChargePoint, Connection, utcnow
-from .paths import InvalidChargePointId, charge_point_id_from_path, redact_query
+from .negotiation import (
+    SUPPORTED_SUBPROTOCOLS,
+    UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE,
+    choose_subprotocol,
+    refusal,
+)
+from .paths import InvalidChargePointId, charge_point_id_from_path
 from .redaction import SECRET_CONFIGURATION_KEY, redact_logger
 from .security import SecurityProfile
 from .sessions import DEFAULT_JUMP_LIMIT_KWH, SessionManager
-from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings, OcppVersion
+from .settings import AdmissionPolicy, AuthorizationMode, ChargePointSettings
 from .transactions import TransactionBook
 from .v16 import SUBPROTOCOL as OCPP16, ChargePointV16
 from .v201 import SUBPROTOCOL as OCPP201, ChargePointV201
@@ -60,43 +59,16 @@ _LOGGER = logging.getLogger(__name__)
 redact_logger(logging.getLogger(f"{__package__}.rpc"))
 _HANDSHAKE_LOGGER = redact_logger(logging.getLogger("websockets.server.levity_ocpp"))
 
-# In order of preference: 2.0.1 firmware is often the less mature one.
-SUPPORTED_SUBPROTOCOLS = (OCPP16, OCPP201)
 type Handler = ChargePointV16 | ChargePointV201
 HANDLERS: dict[str, type[Handler]] = {OCPP16: ChargePointV16, OCPP201: ChargePointV201}
 # How long a charger may stay connected without booting before it is asked to.
 BOOT_WAIT_S = 5.0
-# Refusals already logged as a warning; a charger retrying its wrong URL every few
-# seconds gets one warning per path and reason, then DEBUG lines.
-MAX_WARNED_REFUSALS = 32
-# OCPP-J 1.6 section 3.1.2: a charger offering no version we speak gets a
-# completed handshake without Sec-WebSocket-Protocol, then an immediate close.
-UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE = 1002  # protocol error (RFC 6455 7.4.1)
 # Keepalive pings (websockets' default): a charger that stops answering is dropped
 # after two intervals, so its state turns unavailable without waiting for TCP.
 PING_INTERVAL_S = 20.0
-# A path as shown in a log line or a refusal: the id and a prefix fit.
-SHOWN_PATH_LENGTH = 120
 
 
 DEFAULT_SETTINGS = ChargePointSettings()
-
-
-def offered_subprotocols(headers: Headers) -> list[str]:
-    """Return the subprotocols a client offered, in its order of preference."""
-    return [
-        protocol.strip()
-        for value in headers.get_all("Sec-WebSocket-Protocol")
-        for protocol in value.split(",")
-        if protocol.strip()
-    ]
-
-
-def choose_subprotocol(offered: Sequence[str], version: OcppVersion) -> str | None:
-    """The OCPP version to speak: the one pinned, else the preferred one offered."""
-    if version is not OcppVersion.AUTO:
-        return version.value if version.value in offered else None
-    return next((protocol for protocol in SUPPORTED_SUBPROTOCOLS if protocol in offered), None)
 
 
 class CentralSystem:
@@ -175,13 +147,10 @@ class CentralSystem:
         self._handlers: dict[str, Handler] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
-        self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.limits = limits or Limits()
         self.ping_interval = ping_interval
         self._caps = ConnectionCaps(self.limits)
-        # Log lines per charge point (across its connections) and per refused address.
-        self._fault_throttles = ThrottleMap()
-        self._cap_throttles = ThrottleMap()
+        self._log = ConnectionLog(_LOGGER, self.hooks, self.limits)
         self.security = HandshakeSecurity(self.hooks, minimum_profile, ssl_context)
 
     @property
@@ -257,7 +226,7 @@ class CentralSystem:
             open_timeout=self.limits.handshake_timeout,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_interval,
-            create_connection=connection_class(AcceptGate(self._caps, self._refused_at_accept)),
+            create_connection=connection_class(AcceptGate(self._caps, self._log.refused_at_accept)),
             ssl=self.security.ssl_context,
             logger=_HANDSHAKE_LOGGER,
         )
@@ -313,7 +282,9 @@ class CentralSystem:
         try:
             charge_point_id = self.identify(request.path)
         except InvalidChargePointId as error:
-            self._refused(connection, request.path, f"invalid charge point id: {error}")
+            self._log.refused(
+                request.path, _address(connection), f"invalid charge point id: {error}"
+            )
             return connection.respond(
                 HTTPStatus.BAD_REQUEST, f"Invalid charge point id: {error.public}\n"
             )
@@ -328,112 +299,28 @@ class CentralSystem:
         connection.charge_point_id = charge_point_id
         connection.pings_wanted = self.settings_for(charge_point_id).websocket_ping
 
-    def _refused_at_accept(self, address: str, reason: str) -> None:
-        """A TCP connection dropped at once: its address or the server is at its cap."""
-        FaultLog(self._cap_throttles[address]).warning(
-            _LOGGER, "Refused a connection from %s: %s", address, reason
-        )
-        self.hooks.connection_refused("*", address, reason)
-
     def _guard(self, charge_point_id: str) -> ConnectionGuard:
         """What a connection of this charge point may send; its faults logged per charger."""
         return ConnectionGuard(
             self.limits,
-            FaultLog(self._fault_throttles[charge_point_id]),
+            self._log.faults(charge_point_id),
             lambda: self.settings_for(charge_point_id),
         )
 
-    def _refused(self, connection: ServerConnection, path: str, reason: str) -> None:
-        """Log a refusal (once per path and reason) and tell the layer above."""
-        shown = redact_query(path)
-        if len(shown) > SHOWN_PATH_LENGTH:
-            shown = f"{shown[:SHOWN_PATH_LENGTH]}…"
-        remote = _address(connection)
-        key = (shown, reason)
-        if key in self._warned:
-            self._warned.move_to_end(key)
-            _LOGGER.debug("Refused connection to %r from %s again: %s", shown, remote, reason)
-        else:
-            self._warned[key] = None
-            if len(self._warned) > MAX_WARNED_REFUSALS:
-                self._warned.popitem(last=False)
-            _LOGGER.warning("Refused connection to %r from %s: %s", shown, remote, reason)
-        self.hooks.connection_refused(shown, remote, reason)
-
-    async def _refuse_subprotocols(self, connection: ServerConnection, path: str) -> bool:
-        """Close a connection that offered only OCPP versions we do not speak.
-
-        The handshake went through without a subprotocol, as OCPP-J asks; the
-        close reason names what this central system speaks.
-        """
-        assert connection.request is not None
-        offered = offered_subprotocols(connection.request.headers)
-        if connection.subprotocol is not None or not offered:
-            return False
-        version = self.settings_for(charge_point_id_from_path(path)).ocpp_version
-        supported = ", ".join(SUPPORTED_SUBPROTOCOLS)
-        speaks = supported if version is OcppVersion.AUTO else f"{version.value} to it (set so)"
-        self._refused(
-            connection,
-            path,
-            f"it offers only OCPP versions {', '.join(offered)[:200]}; "
-            f"this central system speaks {speaks}",
-        )
-        await connection.close(
-            UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE, f"unsupported OCPP version; supported: {supported}"
-        )
-        return True
-
-    async def _refuse_missing_subprotocol(
+    async def _refuse_versions(
         self, connection: ServerConnection, path: str, charge_point_id: str
     ) -> bool:
-        """Close an approved charger's connection that offered no OCPP version at all.
-
-        OCPP-J requires one. Chargers that never send it (Grizzl-E) are served as
-        1.6 with their `subprotocol_optional` setting; charge points not approved
-        yet are too, so that their BootNotification reaches the approval flow.
-        """
+        """Close a connection no OCPP version can serve (negotiation.py says why)."""
         assert connection.request is not None
-        if connection.subprotocol is not None or offered_subprotocols(connection.request.headers):
-            return False
-        if (
-            settings := self.settings.get(charge_point_id)
-        ) is None or settings.subprotocol_optional:
-            return False
-        supported = ", ".join(SUPPORTED_SUBPROTOCOLS)
-        self._refused(
-            connection,
-            path,
-            "it offers no OCPP version (no Sec-WebSocket-Protocol header); if the charger "
-            "cannot send one, turn on 'Allow connecting without an OCPP subprotocol' in its "
-            "settings",
+        why = refusal(
+            connection.subprotocol, connection.request.headers, self.settings.get(charge_point_id)
         )
-        await connection.close(
-            UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE, f"no OCPP version offered; supported: {supported}"
-        )
+        if why is None:
+            return False
+        reason, close_reason = why
+        self._log.refused(path, _address(connection), reason)
+        await connection.close(UNSUPPORTED_SUBPROTOCOL_CLOSE_CODE, close_reason)
         return True
-
-    def _closed_for_input(self, charge_point_id: str, closed: ConnectionClosed) -> None:
-        """Say why websockets closed a connection over what the charger sent (once a while)."""
-        code = closed.sent.code if closed.sent is not None else None
-        faults = FaultLog(self._fault_throttles[charge_point_id])
-        if code == CLOSE_TOO_BIG:
-            faults.warning(
-                _LOGGER,
-                "%s sent a message longer than %d KiB (the frame size limit in the central "
-                "system's options); connection closed (%d)",
-                charge_point_id,
-                self.limits.max_frame_bytes // KIB,
-                code,
-            )
-        elif code == CLOSE_INVALID_DATA:
-            faults.warning(
-                _LOGGER,
-                "%s sent a text frame that is not UTF-8 (%s); connection closed (%d)",
-                charge_point_id,
-                clipped(closed.sent.reason if closed.sent else ""),
-                code,
-            )
 
     async def _serve_connection(self, connection: ServerConnection) -> None:
         """Run one charge point connection until it closes or is replaced."""
@@ -441,10 +328,8 @@ class CentralSystem:
         assert isinstance(connection, GuardedConnection)
         assert connection.charge_point_id is not None  # _check_request said whom it is for
         path = connection.request.path
-        if await self._refuse_subprotocols(connection, path):
-            return
         charge_point_id = connection.charge_point_id
-        if await self._refuse_missing_subprotocol(connection, path, charge_point_id):
+        if await self._refuse_versions(connection, path, charge_point_id):
             return
         record = Connection(
             connected_at=utcnow(),
@@ -508,7 +393,7 @@ class CentralSystem:
             await handler.start()
         except ConnectionClosed as closed:
             record.close_reason = str(closed)
-            self._closed_for_input(charge_point_id, closed)
+            self._log.closed_for_input(charge_point_id, closed)
         except asyncio.CancelledError:
             record.close_reason = "central system stopped"
             raise
@@ -527,7 +412,7 @@ class CentralSystem:
                     model.connected = False
                     _LOGGER.info("%s disconnected (%s)", charge_point_id, record.close_reason)
                     model.notify_all()
-            FaultLog(self._fault_throttles[charge_point_id]).flush(_LOGGER, charge_point_id)
+            self._log.flush(charge_point_id)
             if ours:
                 self.hooks.charge_point_updated(model)
 
