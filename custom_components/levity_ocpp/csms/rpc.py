@@ -59,6 +59,9 @@ from .lenient import fit_call, fit_result
 from .model import ChargePoint
 
 _LOGGER = logging.getLogger(__name__)
+# How long a request whose answer arrived just before the connection closed may
+# take to return it (its validation runs in an executor).
+ANSWERED_GRACE_S = 2.0
 
 # An action name is an OCPP identifier; longer ones are shown cut.
 SHOWN_ACTION_LENGTH = 40
@@ -417,6 +420,11 @@ class FramedChargePoint(LibraryChargePoint):
         """Stop handling frames and cancel the work still waiting on this connection."""
         self.active = False
         tasks = [task for task in self._owned_tasks if task is not asyncio.current_task()]
+        if tasks and self._actions.keys() - self._awaited.keys():
+            # An answer read before the close is an answer: a charger that replies
+            # and hangs up at once (to reboot) did take the command. Let the requests
+            # it completes return it before the rest are cancelled.
+            await asyncio.wait(tasks, timeout=ANSWERED_GRACE_S)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
