@@ -91,7 +91,6 @@ class ChargePointV201(StationReports, GatedChargePoint, v201.ChargePoint):
         self._statuses: dict[int, dict[int, str]] = {}
         self._transactions = TransactionEvents(model, sessions, self._refresh_status, auto_start)
         self._booted = False
-        self._accepted = False
         # A BootNotification we asked for (TriggerMessage) is no restart of the charger.
         self._boot_requested = False
 
@@ -134,8 +133,7 @@ class ChargePointV201(StationReports, GatedChargePoint, v201.ChargePoint):
         )
         status = RegistrationStatusEnumType(registration.value)
         self._booted = True
-        self._accepted = registration is Registration.ACCEPTED
-        if not self._accepted:
+        if registration is not Registration.ACCEPTED:
             self._boot_requested = False
             return call_result.BootNotification(
                 current_time=format_timestamp(utcnow()),
@@ -165,7 +163,7 @@ class ChargePointV201(StationReports, GatedChargePoint, v201.ChargePoint):
     @after(Action.boot_notification)
     async def after_boot_notification(self, reason: str, **_: Any) -> None:
         """Once registered: learn the device model; after a reconnect, the open sessions."""
-        if not self._accepted:
+        if not self.gate.admitted:  # Pending or Rejected: nothing to learn about it yet
             return
         with self.cancelled_on_shutdown():
             await self.read_device_model()
