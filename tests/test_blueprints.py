@@ -202,9 +202,9 @@ async def test_the_solar_surplus_sets_the_limit_and_pauses(
         )
         await hass.async_block_till_done()
 
-    async def minute(grid_watts: float | str) -> list[float]:
+    async def minute(grid: float | str, unit: str = "W") -> list[float]:
         """The grid meter reads this; the minute comes; the limits set so far."""
-        hass.states.async_set("sensor.grid", str(grid_watts), {"unit_of_measurement": "W"})
+        hass.states.async_set("sensor.grid", str(grid), {"unit_of_measurement": unit})
         await run_once()
         return [call.data["current_limit"] for call in calls["set_current_limit"]]
 
@@ -214,6 +214,7 @@ async def test_the_solar_surplus_sets_the_limit_and_pauses(
         tx = await start(cp)
         await meter(cp, tx, power(1380))  # 6 A on one phase at 230 V
         await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_power").attributes["unit_of_measurement"] == "kW"
         inputs = {
             "grid_power": "sensor.grid",
             "charger_power": "sensor.cp1_power",
@@ -228,7 +229,7 @@ async def test_the_solar_surplus_sets_the_limit_and_pauses(
         assert calls["set_current_limit"][0].data["device_id"] == device.id
         await meter(cp, tx, power(2300))  # the car follows: 10 A
         assert await minute(-100) == [10]  # 10.4 A: less than the hysteresis away
-        assert await minute(-5000) == [10, 16]  # capped at the maximum
+        assert await minute(-5, "kW") == [10, 16]  # capped at the maximum; kW count as W
         await meter(cp, tx, power(3680))
         assert await minute(2500) == [10, 16, 0]  # 5 A < 6 A: pause
         await cp.status(1, ChargePointStatus.suspended_evse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from ocpp.v16 import call
@@ -53,13 +54,11 @@ async def test_phase_sensors_show_their_phase(
         await hass.async_block_till_done()
 
     registry = er.async_get(hass)
-    # Per-phase currents are enabled; per-phase voltage and power on request.
+    # Per-phase current, voltage and power (noisy, diagnostic) on request.
     for key in PHASE_SENSORS:
         entity = registry.async_get(f"sensor.cp1_{key}")
         assert entity is not None, key
-        if key.startswith("current"):
-            assert entity.disabled_by is None
-            continue
+        assert entity.entity_category is EntityCategory.DIAGNOSTIC
         assert entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
         assert hass.states.get(f"sensor.cp1_{key}") is None  # disabled: no state
         registry.async_update_entity(entity.entity_id, disabled_by=None)
@@ -84,6 +83,6 @@ async def test_phase_sensors_show_their_phase(
             "current_l1": "16.0",
             "current_l2": "15.5",
             "voltage_l1": "231.0",
-            "power_l3": "3680.0",
+            "power_l3": "3.68",  # shown in kW
         }
         assert states["current_l1"].attributes["friendly_name"] == "CP1 Current L1"

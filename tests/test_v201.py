@@ -141,7 +141,7 @@ async def test_full_session(
         )
         await hass.async_block_till_done()
         assert hass.states.get(STATUS).state == "charging"
-        assert hass.states.get("sensor.cp1_power").state == "11040.0"
+        assert hass.states.get("sensor.cp1_power").state == "11.04"
         # A plain MeterValues counts too (kWh with a multiplier: 1.00368 MWh).
         await cp.meter_values(1, meter(20, *sampled(1.00368, unit="kWh", multiplier=3)))
         await cp.event("Updated", "tx-7f3a", 40, meter=[meter(40, *sampled(1_007_360))])

@@ -57,7 +57,7 @@ class LevityEntity(Entity):
             f"{central.entry.entry_id}_{charge_point.id}_{connector_id}_{description.key}"
         )
         self._attr_device_info = central.device_info(charge_point, connector_id)
-        self._last_written: object = None
+        self._last_written: tuple[object, ...] = ()
         self._registry_removal_callbacks: list[Callable[[], None]] = []
 
     @property
@@ -99,9 +99,22 @@ class LevityEntity(Entity):
         for func in self._registry_removal_callbacks:
             func()
 
+    def _holds(self, written: tuple[object, ...], snapshot: tuple[object, ...]) -> bool:
+        """Whether a change from what was written may wait (never, unless a subclass says)."""
+        return False
+
     @callback
     def _changed(self) -> None:
+        """Write the state if it changed in a way worth a recorder row.
+
+        Reads the model and the clock as they are when called: the model may call
+        its listeners later than the change, once for several changes.
+        """
         snapshot = self._snapshot()
-        if snapshot != self._last_written:
-            self._last_written = snapshot
-            self.async_write_ha_state()
+        if snapshot != self._last_written and not self._holds(self._last_written, snapshot):
+            self._write(snapshot)
+
+    @callback
+    def _write(self, snapshot: tuple[object, ...]) -> None:
+        self._last_written = snapshot
+        self.async_write_ha_state()

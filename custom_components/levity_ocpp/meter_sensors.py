@@ -22,6 +22,7 @@ from .csms.meter import SampledValue, phase_average, phase_total
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint, Connector, utcnow
 from .entity import Scope
 from .sensor_description import Combine, ExistsFn, LevitySensorDescription, ValueFn
+from .visible_change import WriteRule
 
 
 def _reports(measurand: str, phases: tuple[str | None, ...] | None = None) -> ExistsFn:
@@ -88,25 +89,41 @@ UNPHASED = (None,)
 
 @dataclass(frozen=True, slots=True)
 class _Quantity:
-    """A measured quantity and how HA shows it."""
+    """A measured quantity and how HA shows it.
+
+    Each state write is a recorder row, and a value is written only when it changes
+    at the display precision (WriteRule.VISIBLE_CHANGE): `precision` (in `shown`, the
+    unit suggested to HA, if not the native one) says how fine a history it keeps.
+    What matters for history is enabled; what is noisy or rarely looked at is
+    diagnostic and disabled by default.
+    """
 
     key: str
     measurand: str
     device_class: SensorDeviceClass
     unit: str | None
-    precision: int | None = None
+    precision: int
+    shown: str | None = None
     # A 3-phase charger's average current or voltage means little: the combined
     # sensor exists only for values reported without a phase (power adds up).
     combined_needs_unphased: bool = False
     category: EntityCategory | None = None
     enabled: bool = True
-    # Per-phase sensors: whether there are any, and enabled by default.
+    # Whether there are per-phase sensors (diagnostic, disabled by default: noisy).
     phased: bool = False
-    phases_enabled: bool = False
 
 
 _QUANTITIES: tuple[_Quantity, ...] = (
-    _Quantity("power", POWER, SensorDeviceClass.POWER, UnitOfPower.WATT, 0, phased=True),
+    # 0.1 kW: a reading's noise of tens of watts is no change worth a row.
+    _Quantity(
+        "power",
+        POWER,
+        SensorDeviceClass.POWER,
+        UnitOfPower.WATT,
+        1,
+        UnitOfPower.KILO_WATT,
+        phased=True,
+    ),
     _Quantity(
         "current",
         CURRENT,
@@ -115,7 +132,6 @@ _QUANTITIES: tuple[_Quantity, ...] = (
         1,
         combined_needs_unphased=True,
         phased=True,
-        phases_enabled=True,
     ),
     _Quantity(
         "voltage",
@@ -125,6 +141,7 @@ _QUANTITIES: tuple[_Quantity, ...] = (
         0,
         combined_needs_unphased=True,
         category=EntityCategory.DIAGNOSTIC,
+        enabled=False,
         phased=True,
     ),
     _Quantity(
@@ -133,22 +150,28 @@ _QUANTITIES: tuple[_Quantity, ...] = (
         SensorDeviceClass.CURRENT,
         UnitOfElectricCurrent.AMPERE,
         1,
+        category=EntityCategory.DIAGNOSTIC,
+        enabled=False,
     ),
     _Quantity(
         "power_offered",
         Measurand.power_offered.value,
         SensorDeviceClass.POWER,
         UnitOfPower.WATT,
-        0,
+        1,
+        UnitOfPower.KILO_WATT,
+        category=EntityCategory.DIAGNOSTIC,
         enabled=False,
     ),
-    _Quantity("soc", Measurand.soc.value, SensorDeviceClass.BATTERY, PERCENTAGE),
+    _Quantity("soc", Measurand.soc.value, SensorDeviceClass.BATTERY, PERCENTAGE, 0),
     _Quantity(
         "temperature",
         Measurand.temperature.value,
         SensorDeviceClass.TEMPERATURE,
         UnitOfTemperature.CELSIUS,
+        0,
         category=EntityCategory.DIAGNOSTIC,
+        enabled=False,
     ),
     _Quantity(
         "frequency",
@@ -186,10 +209,12 @@ def _measurement(
         scope=scope,
         device_class=quantity.device_class,
         native_unit_of_measurement=quantity.unit,
+        suggested_unit_of_measurement=quantity.shown,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=quantity.precision,
         exists_fn=exists_fn,
         value_fn=value_fn,
+        write_rule=WriteRule.VISIBLE_CHANGE,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -206,7 +231,10 @@ def _register(
         # Only ever a register: interval or session values would break the
         # Energy dashboard's sums.
         state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=3,
+        # 0.1 kWh: the Energy dashboard reads statistics, which stay exact (see
+        # visible_change.py); a register's history needs no finer steps.
+        suggested_display_precision=1,
+        write_rule=WriteRule.VISIBLE_CHANGE,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -265,7 +293,7 @@ def meter_sensors(scope: Scope, prefix: str) -> tuple[LevitySensorDescription, .
             ),
             translation_placeholders={"phase": phase},
             entity_category=EntityCategory.DIAGNOSTIC,
-            entity_registry_enabled_default=quantity.phases_enabled,
+            entity_registry_enabled_default=False,
         )
         for quantity in _QUANTITIES
         if quantity.phased

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 import re
+from typing import Any
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
+    UNIT_CONVERTERS,
     SensorDeviceClass,
     SensorEntity,
     SensorStateClass,
@@ -16,9 +20,11 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 from ocpp.v16.enums import (
     ChargePointErrorCode,
     ChargePointStatus,
@@ -27,12 +33,13 @@ from ocpp.v16.enums import (
 )
 
 from .central import LevityConfigEntry
-from .csms.model import Connector
+from .csms.model import CHARGE_POINT_CONNECTOR, Connector
 from .current_limit import applied_limit
 from .entity import LevityEntity, Scope
 from .meter_sensors import meter_sensors
 from .platform import async_setup_dynamic_entities
 from .sensor_description import LevitySensorDescription
+from .visible_change import WriteRule, flush_at, visible_change
 
 PARALLEL_UPDATES = 0
 
@@ -176,8 +183,9 @@ SESSION_SENSORS: tuple[LevitySensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         # "total" with last_reset at the session start: each session counts from 0.
         state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=3,
+        suggested_display_precision=2,
         value_fn=lambda _, c: _session_energy(c),
+        write_rule=WriteRule.VISIBLE_CHANGE,
         last_reset_fn=lambda c: c.session.started_at if c.session else None,
         available_offline=True,
     ),
@@ -246,6 +254,74 @@ class LevitySensor(LevityEntity, SensorEntity):
 
     def _snapshot(self) -> tuple[object, ...]:
         return (*super()._snapshot(), self.last_reset)
+
+    _flush_cancel: CALLBACK_TYPE | None = None
+
+    def _holds(self, written: tuple[object, ...], snapshot: tuple[object, ...]) -> bool:
+        """Hold a number whose change the user cannot see (its description says so).
+
+        Only while a session runs: its end writes the exact figures a user reads
+        afterwards. Availability and a new last_reset are always written. A held
+        total is written before its statistics period ends.
+        """
+        if (
+            self.entity_description.write_rule is not WriteRule.VISIBLE_CHANGE
+            or not self._in_session()
+        ):
+            return False
+        (was_available, old, old_reset), (available, new, reset) = written, snapshot
+        if (
+            (was_available, old_reset) != (available, reset)
+            or not isinstance(old, int | float)
+            or not isinstance(new, int | float)
+            or (display := self._display()) is None
+            or visible_change(old, new, *display)
+        ):
+            return False
+        if self.state_class in (SensorStateClass.TOTAL, SensorStateClass.TOTAL_INCREASING):
+            if (due := flush_at(dt_util.utcnow())) is None:
+                return False
+            if self._flush_cancel is None:
+                self._flush_cancel = async_track_point_in_utc_time(self.hass, self._flush, due)
+        return True
+
+    def _in_session(self) -> bool:
+        """Whether a session runs here (for the charger's main meter: on any connector)."""
+        if self.connector_id != CHARGE_POINT_CONNECTOR:
+            return self.connector.transaction is not None
+        return any(c.transaction is not None for c in self.charge_point.connectors.values())
+
+    def _display(self) -> tuple[int, Callable[[float], float] | None] | None:
+        """The display precision the user sees, and the conversion to the unit shown.
+
+        As HA keeps them in the entity registry: the user's choice, else the suggested
+        precision adjusted to the unit shown. None: not known, hold nothing.
+        """
+        if self.registry_entry is None:
+            return None
+        options: Mapping[str, Any] = self.registry_entry.options.get(SENSOR_DOMAIN) or {}
+        precision = options.get("display_precision")
+        if precision is None and (precision := options.get("suggested_display_precision")) is None:
+            return None
+        native, shown = self.native_unit_of_measurement, self.unit_of_measurement
+        if native == shown:
+            return precision, None
+        if (converter := UNIT_CONVERTERS.get(self.device_class)) is None:
+            return None
+        return precision, converter.converter_factory(native, shown)
+
+    @callback
+    def _flush(self, _now: datetime) -> None:
+        """The period ends: write what was held (a timer may fire a little early)."""
+        self._flush_cancel = None
+        if (snapshot := self._snapshot()) != self._last_written:
+            self._write(snapshot)
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Nothing is written for an entity that is gone."""
+        if self._flush_cancel is not None:
+            self._flush_cancel()
+            self._flush_cancel = None
 
 
 async def async_setup_entry(

@@ -12,6 +12,7 @@ from homeassistant.helpers.typing import StateType
 from .csms.meter import SampledValue
 from .csms.model import ChargePoint, Connector
 from .entity import LevityEntityDescription
+from .visible_change import WriteRule
 
 type ExistsFn = Callable[[ChargePoint, Connector], bool]
 type ValueFn = Callable[[ChargePoint, Connector], StateType | datetime]
@@ -20,7 +21,12 @@ type Combine = Callable[[list[SampledValue]], float | None]
 
 @dataclass(frozen=True, kw_only=True)
 class LevitySensorDescription(SensorEntityDescription, LevityEntityDescription):
-    """A sensor of a charge point or connector, computed from the model."""
+    """A sensor of a charge point or connector, computed from the model.
+
+    `write_rule`: whether every change is written, or only one the user could see at
+    the display precision (see visible_change.py).
+    """
 
     value_fn: ValueFn
     last_reset_fn: Callable[[Connector], datetime | None] | None = None
+    write_rule: WriteRule = WriteRule.EVERY_CHANGE
