@@ -16,6 +16,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from ocpp.v16.enums import ChargePointStatus
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -138,3 +139,32 @@ async def test_a_charging_3_phase_charger_writes_few_states(
         increments = [sums[0], *(b - a for a, b in pairwise(sums))]
         # (Readings are sent to 0.01 Wh.)
         assert increments == [pytest.approx(wh / 1000, abs=1e-5) for wh in period_wh]
+
+
+async def test_the_users_precision_and_unit_decide_what_is_visible(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """A user who asks for watts, or for Wh in kWh, gets every such change written."""
+    registry = er.async_get(hass)
+    noise = random.Random(1)
+    async with connect("/CP1", charge_point_class=TenSecondCharger) as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.charging)
+        tx = await start(cp, 5_000_000)
+        at = datetime.now(UTC)
+        await meter(cp, tx, noisy_sample(at, 5_000_000, 40, noise))
+        await hass.async_block_till_done()
+        registry.async_update_entity_options(
+            "sensor.cp1_power", "sensor", {"unit_of_measurement": "W", "display_precision": 0}
+        )
+        registry.async_update_entity_options(ENERGY, "sensor", {"display_precision": 3})
+        await hass.async_block_till_done()
+        powers, energies = set(), set()
+        for step in range(1, 4):
+            await meter(cp, tx, noisy_sample(at, 5_000_000 + 30 * step, 40, noise))
+            await hass.async_block_till_done()
+            powers.add(hass.states.get("sensor.cp1_power").state)
+            energies.add(hass.states.get(ENERGY).state)
+        assert hass.states.get("sensor.cp1_power").attributes["unit_of_measurement"] == "W"
+        assert len(powers) == 3  # tens of watts apart: visible in W
+        assert energies == {"5000.03", "5000.06", "5000.09"}
