@@ -17,6 +17,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointStatus
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -28,7 +29,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from .conftest import Connect
 from .test_readings import TenSecondCharger
-from .test_sessions import meter, start
+from .test_sessions import meter, start, stop
 
 START = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 INTERVAL = timedelta(seconds=10)
@@ -168,3 +169,23 @@ async def test_the_users_precision_and_unit_decide_what_is_visible(
         assert hass.states.get("sensor.cp1_power").attributes["unit_of_measurement"] == "W"
         assert len(powers) == 3  # tens of watts apart: visible in W
         assert energies == {"5000.03", "5000.06", "5000.09"}
+
+
+async def test_the_main_meter_holds_its_noise_while_a_connector_charges(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    async with connect("/CP1", charge_point_class=TenSecondCharger) as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.charging)
+        tx = await start(cp, 5_000_000)
+        at = datetime.now(UTC)
+        for watts in (11040, 11060, 11020):
+            main = {
+                "timestamp": at.isoformat(),
+                "sampledValue": [reading("Power.Active.Import", watts, "W")],
+            }
+            await cp.call(call.MeterValues(connector_id=0, meter_value=[main]), suppress=False)
+            await hass.async_block_till_done()
+            # Tens of watts: no visible change at 0.1 kW while the session runs.
+            assert hass.states.get("sensor.cp1_main_meter_power").state == "11.04"
+        await stop(cp, tx, 5_001_000, 1)

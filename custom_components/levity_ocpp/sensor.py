@@ -231,6 +231,10 @@ SENSORS: tuple[LevitySensorDescription, ...] = (
 )
 
 
+# Where HA keeps a sensor's display precision: the user's, else the suggested one.
+_PRECISION_OPTIONS = ("display_precision", "suggested_display_precision")
+
+
 class LevitySensor(LevityEntity, SensorEntity):
     """A sensor whose value is a function of the model."""
 
@@ -297,18 +301,17 @@ class LevitySensor(LevityEntity, SensorEntity):
         As HA keeps them in the entity registry: the user's choice, else the suggested
         precision adjusted to the unit shown. None: not known, hold nothing.
         """
-        if self.registry_entry is None:
-            return None
-        options: Mapping[str, Any] = self.registry_entry.options.get(SENSOR_DOMAIN) or {}
-        precision = options.get("display_precision")
-        if precision is None and (precision := options.get("suggested_display_precision")) is None:
-            return None
+        entry = self.registry_entry
+        options: Mapping[str, Any] = (entry.options.get(SENSOR_DOMAIN) if entry else None) or {}
+        precision = next(
+            (p for key in _PRECISION_OPTIONS if (p := options.get(key)) is not None), None
+        )
         native, shown = self.native_unit_of_measurement, self.unit_of_measurement
-        if native == shown:
-            return precision, None
-        if (converter := UNIT_CONVERTERS.get(self.device_class)) is None:
+        converter = UNIT_CONVERTERS.get(self.device_class)
+        if precision is None or (native != shown and converter is None):
             return None
-        return precision, converter.converter_factory(native, shown)
+        convert = converter.converter_factory(native, shown) if converter else None
+        return precision, (convert if native != shown else None)
 
     @callback
     def _flush(self, _now: datetime) -> None:
