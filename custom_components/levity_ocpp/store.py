@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from datetime import datetime
 import logging
 from typing import Any
@@ -46,6 +45,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _reading_to_dict(reading: Reading) -> dict[str, Any]:
+    """One reading; by hand, as `asdict` costs most of a fleet's save (60 per charger)."""
+    sampled = reading.sampled
+    return {
+        "measurand": sampled.measurand,
+        "value": sampled.value,
+        "unit": sampled.unit,
+        "phase": sampled.phase,
+        "context": sampled.context,
+        "location": sampled.location,
+        "format": sampled.format,
+        "raw": sampled.raw,
+        "resolution": sampled.resolution,
+        "time": reading.time.isoformat(),
+    }
+
+
 def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
     """Serialize what must survive a restart (not the frame log: it is for live debugging)."""
     return {
@@ -61,9 +77,7 @@ def charge_point_to_dict(cp: ChargePoint) -> dict[str, Any]:
                 "vendor_id": c.vendor_id,
                 "vendor_error_code": c.vendor_error_code,
                 "status_time": _iso(c.status_time),
-                "readings": [
-                    {**asdict(r.sampled), "time": r.time.isoformat()} for r in c.readings.values()
-                ],
+                "readings": [_reading_to_dict(r) for r in c.readings.values()],
                 "energy_register_kwh": c.energy_register_kwh,
                 "energy_register_time": _iso(c.energy_register_time),
                 "last_transaction": c.last_transaction.to_dict() if c.last_transaction else None,
