@@ -3,15 +3,23 @@
 Whatever a charger sends (a burst of 1 MiB frames, binary garbage), the log keeps
 at most FRAME_LOG_BYTES of text per charge point: each frame is cut to its first
 MAX_FRAME_TEXT characters, its full size noted, and the oldest frames go first.
+
+It lives as long as its charge point and takes a frame per message, so it is kept
+compact: the texts (strings, which the garbage collector does not track) in one
+deque, the time, size and flags of each in flat arrays. A `Frame` is made only
+when someone reads the log (diagnostics); a thousand chargers' logs add three
+tracked objects each, not one per frame.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+import time
 
 FRAME_LOG_SIZE = 200  # frames
 FRAME_LOG_BYTES = 128 * 1024  # all frames of one charge point together
@@ -48,50 +56,116 @@ def _utf8_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
-def frame_of(direction: Direction, data: str | bytes) -> Frame:
-    """A log entry for a frame as received or sent, cut to MAX_FRAME_TEXT characters."""
-    now = datetime.now(UTC)
+def _cut(data: str | bytes) -> tuple[str, int, bool, bool]:
+    """The text kept of a frame, its size on the wire, whether cut, whether binary."""
     if isinstance(data, bytes):
         # Decoded for the log only; a binary frame is not OCPP-J, whatever it holds.
         text = data[:MAX_FRAME_TEXT].decode("utf-8", "replace")
-        return Frame(now, direction, text, len(data), len(data) > MAX_FRAME_TEXT, binary=True)
+        return text, len(data), len(data) > MAX_FRAME_TEXT, True
     if len(data) <= MAX_FRAME_TEXT:
-        return Frame(now, direction, data, _utf8_size(data))
-    return Frame(now, direction, data[:MAX_FRAME_TEXT], _utf8_size(data), truncated=True)
+        return data, _utf8_size(data), False, False
+    return data[:MAX_FRAME_TEXT], _utf8_size(data), True, False
+
+
+def frame_of(direction: Direction, data: str | bytes) -> Frame:
+    """A log entry for a frame as received or sent, cut to MAX_FRAME_TEXT characters."""
+    text, size, truncated, binary = _cut(data)
+    return Frame(datetime.now(UTC), direction, text, size, truncated, binary)
+
+
+# A frame's size and flags in one integer of the `_sizes` array.
+_SENT = 1
+_TRUNCATED = 2
+_BINARY = 4
+_FLAG_BITS = 3
 
 
 class FrameLog:
     """The last frames of a charge point, oldest first, within a count and a byte budget."""
 
+    __slots__ = ("_budget", "_costs", "_size", "_sizes", "_texts", "_times", "bytes")
+
     def __init__(self, size: int = FRAME_LOG_SIZE, budget: int = FRAME_LOG_BYTES) -> None:
         """Empty."""
-        self._frames: deque[Frame] = deque()
+        self._texts: deque[str] = deque()
+        self._times = array("d")  # seconds since the epoch
+        self._sizes = array("q")  # size on the wire << _FLAG_BITS | flags
+        self._costs = array("q")  # what each text counts against the budget
         self._size = size
         self._budget = budget
         self.bytes = 0  # what the kept frames' text takes (UTF-8)
 
+    def record(self, direction: Direction, data: str | bytes) -> None:
+        """Keep a frame as received or sent now (the hot path: no Frame is made)."""
+        text, size, truncated, binary = _cut(data)
+        cost = size if not (truncated or binary) else _utf8_size(text)
+        self._keep(time.time(), direction, text, size, truncated, binary, cost)
+
     def append(self, frame: Frame) -> None:
         """Keep a frame, forgetting the oldest ones beyond the count or the budget."""
-        self._frames.append(frame)
-        self.bytes += frame.cost
-        while len(self._frames) > self._size or (
-            self.bytes > self._budget and len(self._frames) > 1
-        ):
-            self.bytes -= self._frames.popleft().cost
+        self._keep(
+            frame.time.timestamp(),
+            frame.direction,
+            frame.text,
+            frame.size,
+            frame.truncated,
+            frame.binary,
+            frame.cost,
+        )
+
+    def _keep(
+        self,
+        at: float,
+        direction: Direction,
+        text: str,
+        size: int,
+        truncated: bool,
+        binary: bool,
+        cost: int,
+    ) -> None:
+        flags = (
+            (_SENT if direction is Direction.SENT else 0)
+            | (_TRUNCATED if truncated else 0)
+            | (_BINARY if binary else 0)
+        )
+        self._texts.append(text)
+        self._times.append(at)
+        self._sizes.append(size << _FLAG_BITS | flags)
+        self._costs.append(cost)
+        self.bytes += cost
+        while len(self._texts) > self._size or (self.bytes > self._budget and len(self._texts) > 1):
+            self._texts.popleft()
+            del self._times[0], self._sizes[0]
+            self.bytes -= self._costs.pop(0)
 
     def extend(self, frames: Iterable[Frame]) -> None:
         """Append frames in order (within the same bounds)."""
         for frame in frames:
             self.append(frame)
 
+    def _frame(self, index: int) -> Frame:
+        packed = self._sizes[index]
+        return Frame(
+            datetime.fromtimestamp(self._times[index], UTC),
+            Direction.SENT if packed & _SENT else Direction.RECEIVED,
+            self._texts[index],
+            packed >> _FLAG_BITS,
+            truncated=bool(packed & _TRUNCATED),
+            binary=bool(packed & _BINARY),
+        )
+
     def __iter__(self) -> Iterator[Frame]:
         """The frames, oldest first."""
-        return iter(self._frames)
+        return (self._frame(index) for index in range(len(self._texts)))
 
     def __len__(self) -> int:
         """How many frames are kept."""
-        return len(self._frames)
+        return len(self._texts)
 
     def __getitem__(self, index: int) -> Frame:
         """A frame by position (0: the oldest, -1: the newest)."""
-        return self._frames[index]
+        if index < 0:
+            index += len(self._texts)
+        if not 0 <= index < len(self._texts):
+            raise IndexError("frame log index out of range")
+        return self._frame(index)

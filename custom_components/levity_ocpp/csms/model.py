@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+import logging
 from typing import TYPE_CHECKING, Any
 
-from .framelog import Direction, FrameLog, frame_of
+from .framelog import Direction, FrameLog
 
 if TYPE_CHECKING:
     from .commands import LocalAuthorization
@@ -24,6 +26,8 @@ MAX_ANOMALY_TEXT = 500
 EVENT_LOG_SIZE = 100
 
 type Listener = Callable[[], None]
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -165,6 +169,12 @@ class ChargePoint:
         default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
     )
     _listeners: dict[int, list[Listener]] = field(default_factory=dict, repr=False)
+    # Connectors changed since listeners were last told, in the order they changed
+    # (a dict as an ordered set), the flush scheduled for them, and how many
+    # replies are being made (notifications wait for them).
+    _dirty: dict[int, None] = field(default_factory=dict, repr=False)
+    _flush: asyncio.Handle | None = field(default=None, repr=False)
+    _replying: int = field(default=0, repr=False)
 
     @property
     def connector_ids(self) -> list[int]:
@@ -205,14 +215,65 @@ class ChargePoint:
         return lambda: listeners.remove(listener)
 
     def notify(self, connector_id: int = CHARGE_POINT_CONNECTOR) -> None:
-        """Tell the listeners of one connector (0: the charge point) that it changed."""
-        for listener in list(self._listeners.get(connector_id, ())):
-            listener()
+        """Tell the listeners of one connector (0: the charge point) that it changed.
+
+        Not at once: on the next turn of the event loop, once per listener however
+        often it changed meanwhile, and after the reply being made (`hold_notifications`).
+        A message that changes ten values writes each changed entity once, with its
+        final value, after the charger has its answer. Without a running loop (plain
+        code and tests), at once.
+        """
+        self._dirty[connector_id] = None
+        if self._flush is None and not self._replying:
+            self._schedule()
 
     def notify_all(self) -> None:
         """Tell every listener of this charge point that something changed."""
-        for connector_id in list(self._listeners):
+        for connector_id in self._listeners:
             self.notify(connector_id)
+
+    def hold_notifications(self) -> None:
+        """Hold notifications back while a reply is made (one `release` per hold)."""
+        self._replying += 1
+
+    def release_notifications(self) -> None:
+        """The reply is sent: what it changed reaches the listeners on the next loop turn."""
+        self._replying -= 1
+        if self._dirty and self._flush is None and not self._replying:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._flush = loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Tell the listeners of every changed connector now (each listener once)."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        if len(dirty) == 1:
+            (connector_id,) = dirty
+            listeners = list(self._listeners.get(connector_id, ()))
+        else:  # an entity of connector 1 listens to 0 as well: told once
+            listeners = list(
+                dict.fromkeys(
+                    listener
+                    for connector_id in dirty
+                    for listener in self._listeners.get(connector_id, ())
+                )
+            )
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:  # one broken listener must not silence the rest
+                _LOGGER.exception("%s: a change listener failed", self.id)
 
     def record_anomaly(self, description: str) -> None:
         """Remember something implausible the charger did (shown in diagnostics)."""
@@ -226,4 +287,4 @@ class ChargePoint:
 
     def log_frame(self, direction: Direction, data: str | bytes) -> None:
         """Remember a frame (its start, if long) in the bounded per-charge-point log."""
-        self.frames.append(frame_of(direction, data))
+        self.frames.record(direction, data)

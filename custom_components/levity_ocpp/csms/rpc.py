@@ -247,6 +247,17 @@ class FramedChargePoint(LibraryChargePoint):
         if message.message_type_id != MessageType.Call:
             self._take_answer(message)
             return
+        # What the handler changes reaches the listeners (HA state writes) after
+        # its reply has been handed to the transport: the charger waits for no entity.
+        model = self.model  # a boot's answer may swap it
+        model.hold_notifications()
+        try:
+            await self._answer(raw_msg, message)
+        finally:
+            model.release_notifications()
+
+    async def _answer(self, raw_msg: str | bytes, message: Call) -> None:
+        """Handle a CALL and send its CALLRESULT, or a CALLERROR for whatever went wrong."""
         try:
             _check_call_shape(message)
             self._check_action_handled(message.action)

@@ -18,6 +18,9 @@ CLOSED_BY_REMOVAL = "removal"
 # How many orphans a central system remembers for late reports; chargers deliver
 # their queue right after reconnecting, so only the latest few ever matter.
 MAX_ORPHANS = 100
+# Anomalies one session keeps (it is saved in the ledger): a meter that jumps on
+# every reading must not grow it by one line per message.
+MAX_SESSION_ANOMALIES = 20
 # More than any charger delivers (a 400 kW DC charger): a meterStop beyond it is a glitch.
 MAX_POWER_W = 400_000
 # meterStop is whole Wh: a reading a fraction above it is the same register.
@@ -222,8 +225,13 @@ class Transaction:
 
     def flag(self, anomaly: str) -> None:
         """Record something implausible about this session (kept in the ledger)."""
-        if anomaly not in self.anomalies:
-            self.anomalies.append(anomaly)
+        if anomaly in self.anomalies:
+            return
+        if len(self.anomalies) >= MAX_SESSION_ANOMALIES:
+            # The first ones tell how it began; the last slot holds the newest (how it ended).
+            self.anomalies[-1] = anomaly
+            return
+        self.anomalies.append(anomaly)
 
     def hourly_energy_kwh(self) -> dict[str, float]:
         """The session's energy split into the hours it was charged in (sums to the total)."""

@@ -1,0 +1,168 @@
+"""What the central system core keeps per charger over time, and its MeterValues latency.
+
+The core (`csms.CentralSystem`, no Home Assistant) runs in this process; N simulated
+chargers run in a child process (so their objects are not counted), each booting,
+starting a session and sending MeterValues (3 phases, 8 sampled values) every
+`--interval` seconds for `--minutes`. Printed: garbage-collector-tracked objects per
+charger once all are charging, Python memory retained per charger at each minute
+(tracemalloc, so it levels off or not), the allocation sites that grew most, and the
+MeterValues round trips seen by the chargers. Every listener of every entity is
+stood in for by one counting listener per connector.
+
+Run with `.venv/bin/python -m scripts.footprint --charge-points 300 --minutes 3`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+import gc
+import json
+import logging
+import statistics
+import sys
+import time
+import tracemalloc
+
+from ocpp.v16 import call
+from websockets.asyncio.client import connect
+
+from custom_components.levity_ocpp.csms.guards import Limits
+from custom_components.levity_ocpp.csms.server import CentralSystem
+
+from .benchmark import BenchChargePoint, CountingHooks, meter_value
+
+
+async def _charger(port: int, charge_point_id: str, args: argparse.Namespace) -> list[float]:
+    async with connect(f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=["ocpp1.6"]) as ws:
+        cp = BenchChargePoint(charge_point_id, ws, response_timeout=120)
+        reader = asyncio.create_task(cp.start())
+        try:
+            await cp.call(
+                call.BootNotification(charge_point_model="Bench", charge_point_vendor="L")
+            )
+            start = datetime.now(UTC)
+            tx = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="BENCH", meter_start=0, timestamp=start.isoformat()
+                )
+            )
+            latencies = []
+            deadline = time.monotonic() + args.minutes * 60
+            n = 0
+            while (now := time.monotonic()) < deadline:
+                sent = time.perf_counter()
+                await cp.call(
+                    call.MeterValues(
+                        connector_id=1,
+                        transaction_id=tx.transaction_id,
+                        meter_value=meter_value(start + timedelta(seconds=n), n * 30.0),
+                    )
+                )
+                latencies.append((time.perf_counter() - sent) * 1000)
+                n += 1
+                await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - now)))
+            return latencies
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+
+async def load(args: argparse.Namespace) -> None:
+    """The child: N chargers; prints their round trips as one JSON line."""
+
+    async def staggered(n: int) -> list[float]:
+        await asyncio.sleep(args.interval * n / args.charge_points)
+        return await _charger(args.port, f"CP{n:04d}", args)
+
+    results = await asyncio.gather(*(staggered(n) for n in range(args.charge_points)))
+    print(json.dumps([lat for r in results for lat in r]))
+
+
+def _top_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot, count: int) -> None:
+    for stat in last.compare_to(first, "lineno")[:count]:
+        frame = stat.traceback[0]
+        print(
+            f"    {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  "
+            f"{frame.filename.rsplit('site-packages/', 1)[-1]}:{frame.lineno}"
+        )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """The parent: the core, measured while the child's chargers charge."""
+    n = args.charge_points
+    limits = Limits(
+        max_connections=n + 10, max_connections_per_address=n + 10, messages_per_second=1000
+    )
+    hooks = CountingHooks()
+    central = CentralSystem(
+        host="127.0.0.1", port=0, heartbeat_interval=3600, hooks=hooks, limits=limits
+    )
+    await central.start()
+    gc.collect()
+    objects_before = len(gc.get_objects())
+    if args.trace:
+        tracemalloc.start()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "scripts.footprint",
+        "--load",
+        "--port",
+        str(central.bound_port),
+        "--charge-points",
+        str(n),
+        "--minutes",
+        str(args.minutes),
+        "--interval",
+        str(args.interval),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    output = asyncio.create_task(child.communicate())
+    began = time.monotonic()
+    snapshots: list[tracemalloc.Snapshot] = []
+    print(f"{n} chargers, MeterValues every {args.interval:g} s for {args.minutes:g} min")
+    for minute in range(1, int(args.minutes) + 1):
+        await asyncio.sleep(began + 60 * minute - time.monotonic())
+        charging = sum(1 for cp in central.charge_points.values() if cp.connected)
+        gc.collect()
+        objects = (len(gc.get_objects()) - objects_before) / n
+        line = f"  minute {minute}: {charging} connected, {objects:7.1f} gc-tracked objects/charger"
+        if args.trace:
+            snapshots.append(tracemalloc.take_snapshot())
+            line += f", {tracemalloc.get_traced_memory()[0] / 1024 / n:7.1f} KiB/charger"
+        print(line, flush=True)
+    stdout, _ = await output
+    latencies = sorted(json.loads(stdout))
+    if len(snapshots) >= 2:
+        print(f"  grew most between minute 1 and minute {len(snapshots)}:")
+        _top_growth(snapshots[0], snapshots[-1], 12)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(
+        f"  {len(latencies)} MeterValues: p50 {statistics.median(latencies):.2f} ms, "
+        f"p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms; "
+        f"{hooks.notifications / len(latencies):.2f} listener calls each"
+    )
+    await central.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--charge-points", type=int, default=300)
+    parser.add_argument("--minutes", type=float, default=3)
+    parser.add_argument("--interval", type=float, default=10.0, help="seconds between MeterValues")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc (slower)")
+    parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    logging.disable(logging.INFO)
+    logging.getLogger("custom_components.levity_ocpp").setLevel(logging.ERROR)
+    asyncio.run(load(args) if args.load else serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
