@@ -1,0 +1,226 @@
+"""Issue 10's figures in a real Home Assistant: `scripts/benchmark --help`.
+
+For each N: a fresh config (SQLite recorder, this checkout's integration, the
+probe), the idle baseline, N chargers from a separate load-generator process,
+a warm-up, steady windows (rows, DB growth, latency, CPU, RSS, GC), a burst of
+StopTransactions, then a restart of hass on the same config (start-up time and
+every warning HA logged). `--profile` adds a separate profiled window at the
+largest N, after the measured ones, so it distorts none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import math
+from pathlib import Path
+import pstats
+import sys
+import tempfile
+import time
+from typing import Any
+
+from .hass import ROOT, Hass
+from .report import Report, median, percentile
+
+MIB = 1 << 20
+IDLE_S = 20.0
+WARMUP_S = 60.0
+ROWS_PER_CHARGER_MINUTE = 15.0
+MIB_PER_CHARGER_DAY = 4.5
+RSS_MIB_PER_CHARGER = 0.25
+CPU_AT_100 = 3.0  # % of a core at 100 chargers; flat per charger beyond
+START_UP_S = 10.0
+BURST = 100
+# HA's notice for every custom integration: true of any custom integration, not a problem.
+EXPECTED_WARNINGS = ("We found a custom integration",)
+
+
+def latency_target(count: int) -> float:
+    return 20.0 if count <= 100 else 50.0
+
+
+class Load:
+    """The load-generator process, driven one JSON line at a time."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, url: str, count: int) -> Load:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "scripts.bench.load", url, str(count),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+        )  # fmt: skip
+        return cls(process)
+
+    async def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        await self.process.stdin.drain()
+        line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the load generator died")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            await self.ask({"op": "close"})
+            await self.process.wait()
+
+
+async def measure(count: int, minutes: int, profile: bool, report: Report) -> None:
+    config = Path(tempfile.mkdtemp(prefix=f"levity-bench-{count}-"))
+    hass = Hass(config)
+    hass.write_config()
+    report.section(f"N = {count} chargers  (config {config})")
+    hass.start()
+    load: Load | None = None
+    try:
+        await hass.wait_ready()
+        await asyncio.sleep(IDLE_S)  # start-up work settles
+        cpu0, t0 = hass.cpu_s(), time.monotonic()
+        await asyncio.sleep(IDLE_S)
+        idle_pct = (hass.cpu_s() - cpu0) / (time.monotonic() - t0) * 100
+        rss_before = hass.rss_mib()
+
+        load = await Load.start(f"ws://127.0.0.1:{hass.ocpp_port}", count)
+        connected = await load.ask({"op": "connect"})
+        report.note(
+            f"{count} chargers connected, booted, charging in {connected['connect_s']:.1f} s"
+        )
+        await load.ask({"op": "window", "s": WARMUP_S})
+
+        await hass.ask({"op": "gc_reset"})
+        entity_ids = (await hass.ask({"op": "entities"}))["entity_ids"]
+        db0 = hass.db_bytes()
+        start_ts, cpu0, t0 = time.time(), hass.cpu_s(), time.monotonic()
+        meter_ms: list[float] = []
+        start_ms: list[float] = []
+        errors = 0
+        rss: list[float] = []
+        for _ in range(minutes):
+            window = await load.ask({"op": "window", "s": 60})
+            meter_ms += window["meter_values_ms"]
+            start_ms += window["starts_ms"]
+            errors += window["error_count"]
+            rss.append(hass.rss_mib())
+            for error in window["errors"][:3]:
+                report.note(f"load error: {error}")
+        elapsed = time.monotonic() - t0
+        end_ts = time.time()
+        cpu_pct = (hass.cpu_s() - cpu0) / elapsed * 100
+        gc_figures = await hass.ask({"op": "gc"})
+        await asyncio.sleep(7)  # the recorder commits every 5 s (its default)
+        db1 = hass.db_bytes()
+        rows = hass.state_rows(entity_ids, start_ts, end_ts)
+        charger_minutes = count * elapsed / 60
+
+        report.note(
+            f"steady window {elapsed:.0f} s, {len(entity_ids)} levity_ocpp entities, "
+            f"{len(meter_ms)} MeterValues, {len(start_ms)} StartTransactions, {errors} errors"
+        )
+        report.figure("recorder state rows per charger-minute", rows / charger_minutes, "rows",
+                      ROWS_PER_CHARGER_MINUTE)  # fmt: skip
+        report.figure("DB growth per charger-day", (db1 - db0) / MIB / charger_minutes * 1440,
+                      "MiB", MIB_PER_CHARGER_DAY)  # fmt: skip
+        target = latency_target(count)
+        report.figure("MeterValues p50", percentile(meter_ms, 0.5), "ms")
+        report.figure("MeterValues p99", percentile(meter_ms, 0.99), "ms", target)
+        report.figure("StartTransaction p50", percentile(start_ms, 0.5), "ms")
+        report.figure("StartTransaction p99", percentile(start_ms, 0.99), "ms", target)
+        report.figure("HA CPU idle (before chargers)", idle_pct, "% of a core")
+        report.figure("HA CPU with chargers", cpu_pct, "% of a core")
+        per_100 = (cpu_pct - idle_pct) / count * 100
+        report.figure("HA CPU above idle per 100 chargers", per_100, "% of a core", CPU_AT_100)
+        report.figure("RSS before chargers", rss_before, "MiB")
+        report.figure("RSS per charger", (rss[-1] - rss_before) / count, "MiB",
+                      RSS_MIB_PER_CHARGER)  # fmt: skip
+        growth = [b - a for a, b in itertools.pairwise(rss)]
+        report.note("RSS growth per minute, window by window: "
+                    + ", ".join(f"{g:+.1f}" for g in growth) + " MiB")  # fmt: skip
+        report.figure("GC gen-2 collections in window", gc_figures["gen2_count"], "")
+        report.figure("GC gen-2 max pause", gc_figures["gen2_max_ms"], "ms")
+        report.figure("GC gen-2 total pause", gc_figures["gen2_total_ms"], "ms")
+        report.print()
+
+        burst = await load.ask({"op": "burst", "n": BURST})
+        stops = burst["stops_ms"]
+        report.figure(f"{len(stops)} simultaneous StopTransactions p50", median(stops), "ms",
+                      100.0)  # fmt: skip
+        report.figure(f"{len(stops)} simultaneous StopTransactions p99",
+                      percentile(stops, 0.99), "ms")  # fmt: skip
+        report.print()
+
+        if profile:
+            await profiled_window(hass, load, config, report)
+
+        await load.close()
+        load = None
+        await start_up(hass, report)
+    finally:
+        if load is not None:
+            load.process.kill()
+        hass.stop()
+        report.print()
+
+
+async def profiled_window(hass: Hass, load: Load, config: Path, report: Report) -> None:
+    path = config / "loop.pstats"
+    await hass.ask({"op": "profile_start"})
+    await load.ask({"op": "window", "s": 60})
+    await hass.ask({"op": "profile_stop", "path": str(path)})
+    report.section(f"cProfile of the event loop thread, 60 s window: {path}")
+    report.print()
+    stats = pstats.Stats(str(path))
+    for key in ("tottime", "cumulative"):
+        print(f"-- top 25 by {key}", flush=True)
+        stats.sort_stats(key).print_stats(25)
+
+
+async def start_up(hass: Hass, report: Report) -> None:
+    hass.stop()
+    offset = hass.log_path.stat().st_size if hass.log_path.exists() else 0
+    hass.start()
+    started = time.monotonic()
+    await hass.wait_ready()
+    restored = math.nan
+    answer: dict[str, Any] = {}
+    while time.monotonic() - started < 300:
+        answer = await hass.ask({"op": "restored"})
+        if answer["enabled"] and answer["present"] >= answer["enabled"]:
+            restored = time.monotonic() - started
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(10)  # warnings that come right after start-up count too
+    report.figure(f"start-up: {answer.get('enabled')} entities restored", restored, "s",
+                  START_UP_S)  # fmt: skip
+    lines = hass.log_problems(offset)
+    problems = [line for line in lines if not any(w in line for w in EXPECTED_WARNINGS)]
+    report.figure("start-up: HA warnings and errors", len(problems), "lines", 0)
+    for line in problems:
+        report.note(line)
+    if len(lines) > len(problems):
+        report.note(f"(not counted: {len(lines) - len(problems)} 'custom integration' notices)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts/benchmark", description=__doc__)
+    parser.add_argument("--charge-points", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--minutes", type=int, default=3, help="steady window (minutes)")
+    parser.add_argument("--profile", action="store_true", help="profile the largest N")
+    args = parser.parse_args()
+    report = Report()
+    largest = max(args.charge_points)
+    for count in args.charge_points:
+        asyncio.run(measure(count, args.minutes, args.profile and count == largest, report))
+    report.print()
+    if report.missed:
+        print(f"\nMISSED: {', '.join(report.missed)}")
+        return 1
+    print("\nevery target met")
+    return 0
