@@ -95,7 +95,7 @@ async def test_a_message_tells_each_listener_once(central: CentralSystem) -> Non
         assert seen == ["Preparing"]
 
 
-async def test_notifications_wait_for_the_next_loop_turn_and_coalesce() -> None:
+async def test_notifications_during_a_reply_wait_for_the_next_loop_turn_and_coalesce() -> None:
     model = ChargePoint("CP1")
     seen: list[str | None] = []
 
@@ -104,13 +104,28 @@ async def test_notifications_wait_for_the_next_loop_turn_and_coalesce() -> None:
 
     model.add_listener(1, entity)
     model.add_listener(CHARGE_POINT_CONNECTOR, entity)
+    model.hold_notifications()
     for status in ("Preparing", "Charging", "SuspendedEV"):
         model.connector(1).status = status
         model.notify(1)
     model.notify()
+    model.release_notifications()
     assert seen == []
     await asyncio.sleep(0)
     assert seen == ["SuspendedEV"]  # once, though two of its connectors changed
+
+
+async def test_outside_a_reply_listeners_are_told_at_once() -> None:
+    """A user's action or a timer: the entity shows the change when the call returns."""
+    model = ChargePoint("CP1")
+    seen: list[str | None] = []
+    model.add_listener(1, lambda: seen.append(model.connector(1).status))
+    model.add_listener(CHARGE_POINT_CONNECTOR, lambda: seen.append("charge point"))
+    model.connector(1).status = "Available"
+    model.notify(1)
+    assert seen == ["Available"]
+    model.notify_all()
+    assert seen == ["Available", "Available", "charge point"]
 
 
 async def test_a_listener_removed_before_the_flush_is_not_told() -> None:
@@ -118,7 +133,9 @@ async def test_a_listener_removed_before_the_flush_is_not_told() -> None:
     seen: list[str] = []
     remove = model.add_listener(1, lambda: seen.append("removed"))
     model.add_listener(1, lambda: seen.append("kept"))
+    model.hold_notifications()
     model.notify(1)
+    model.release_notifications()
     remove()  # the charger's entities were removed meanwhile
     await asyncio.sleep(0)
     assert seen == ["kept"]
@@ -135,30 +152,37 @@ async def test_a_broken_listener_does_not_silence_the_others(
 
     model.add_listener(1, broken)
     model.add_listener(1, lambda: seen.append("told"))
-    model.notify(1)
     with caplog.at_level(logging.ERROR):
-        await asyncio.sleep(0)
+        model.notify(1)
     assert seen == ["told"]
     assert "CP1: a change listener failed" in caplog.text
 
 
-async def test_notifications_made_while_told_follow_on_the_next_turn() -> None:
+async def test_nested_holds_release_once_all_replies_are_made() -> None:
     model = ChargePoint("CP1")
     seen: list[int] = []
-
-    def first() -> None:
-        seen.append(1)
-        if len(seen) == 1:
-            model.notify(1)  # a listener that changes the model again
-
-    model.add_listener(1, first)
+    model.add_listener(1, lambda: seen.append(1))
+    model.hold_notifications()
+    model.hold_notifications()  # two calls answered concurrently
     model.notify(1)
+    model.release_notifications()
+    await asyncio.sleep(0)
+    assert seen == []
+    model.release_notifications()
     await asyncio.sleep(0)
     assert seen == [1]
-    await asyncio.sleep(0)
-    assert seen == [1, 1]
     model.flush()  # nothing pending: nothing told
-    assert seen == [1, 1]
+    assert seen == [1]
+
+
+def test_without_a_running_loop_a_released_change_is_told_at_once() -> None:
+    model = ChargePoint("CP1")
+    seen: list[int] = []
+    model.add_listener(1, lambda: seen.append(1))
+    model.hold_notifications()
+    model.notify(1)
+    model.release_notifications()
+    assert seen == [1]
 
 
 async def test_a_disconnect_before_the_flush_is_what_listeners_see(

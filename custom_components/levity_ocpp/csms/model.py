@@ -217,20 +217,22 @@ class ChargePoint:
     def notify(self, connector_id: int = CHARGE_POINT_CONNECTOR) -> None:
         """Tell the listeners of one connector (0: the charge point) that it changed.
 
-        Not at once: on the next turn of the event loop, once per listener however
-        often it changed meanwhile, and after the reply being made (`hold_notifications`).
-        A message that changes ten values writes each changed entity once, with its
-        final value, after the charger has its answer. Without a running loop (plain
-        code and tests), at once.
+        While a reply is being made (`hold_notifications`), not yet: once per
+        listener on the next turn of the event loop after the reply is on the wire,
+        however often it changed meanwhile. A message that changes ten values writes
+        each changed entity once, with its final value, and the charger waits for no
+        entity. Otherwise (a user's action, a timer) at once, so that a service call
+        returns with the entity already showing what it did.
         """
         self._dirty[connector_id] = None
-        if self._flush is None and not self._replying:
-            self._schedule()
+        if not self._replying:
+            self.flush()
 
     def notify_all(self) -> None:
         """Tell every listener of this charge point that something changed."""
-        for connector_id in self._listeners:
-            self.notify(connector_id)
+        self._dirty.update(dict.fromkeys(self._listeners))
+        if not self._replying:
+            self.flush()
 
     def hold_notifications(self) -> None:
         """Hold notifications back while a reply is made (one `release` per hold)."""
