@@ -24,6 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 INTERVAL_S = 10.0
 SESSION_RESTART_PER_S = 1 / 600  # each charger restarts its session every ~10 minutes
+# ... or more often in a small fleet, so that a window's StartTransaction p99 has samples.
+MIN_STARTS_PER_WINDOW = 100
 VOLTAGE = 230.0
 CURRENT_A = 16.0
 
@@ -216,7 +218,7 @@ class Charger:
                 continue
             try:
                 window.meter_values.append(await self.meter_values())
-                if random.random() < SESSION_RESTART_PER_S * INTERVAL_S:
+                if random.random() < window.restart_per_s * INTERVAL_S:
                     await self.stop()
                     await self.status(1, "Finishing")
                     await self.status(1, "Charging")
@@ -226,7 +228,8 @@ class Charger:
 
 
 class Window:
-    def __init__(self) -> None:
+    def __init__(self, restart_per_s: float) -> None:
+        self.restart_per_s = restart_per_s
         self.meter_values: list[float] = []
         self.starts: list[float] = []
         self.errors: list[str] = []
@@ -253,9 +256,9 @@ class Fleet:
         return {"connect_s": time.monotonic() - started}
 
     async def window(self, seconds: float) -> dict[str, Any]:
-        window = Window()
-        until = time.monotonic() + seconds
         count = len(self.chargers)
+        window = Window(max(SESSION_RESTART_PER_S, MIN_STARTS_PER_WINDOW / (count * seconds)))
+        until = time.monotonic() + seconds
         await asyncio.gather(
             *(c.run(i * INTERVAL_S / count, until, window) for i, c in enumerate(self.chargers))
         )
