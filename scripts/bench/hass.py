@@ -41,10 +41,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _config_entries(ocpp_port: int) -> dict[str, Any]:
-    # The shape config_flow.py creates (data: host/port; options: heartbeat, policy),
-    # at the current version (migration.py) so no migration runs.
+def _config_entries(ocpp_port: int, charge_points: int) -> dict[str, Any]:
+    # The shape config_flow.py creates (data: host/port; options: heartbeat, policy,
+    # limits), at the current version (migration.py) so no migration runs. Every
+    # simulated charger connects from 127.0.0.1: the connection limits are raised as a
+    # large site raises them in the options (README "Large sites").
+    from custom_components.levity_ocpp.limit_options import (  # noqa: PLC0415
+        CONF_MAX_CONNECTIONS,
+        CONF_MAX_CONNECTIONS_PER_ADDRESS,
+        DEFAULTS,
+    )
     from custom_components.levity_ocpp.migration import MINOR_VERSION, VERSION  # noqa: PLC0415
+
+    connections = max(DEFAULTS.max_connections, 2 * charge_points)
 
     now = datetime.now(UTC).isoformat()
     entry = {
@@ -56,7 +65,12 @@ def _config_entries(ocpp_port: int) -> dict[str, Any]:
         "entry_id": ENTRY_ID,
         "minor_version": MINOR_VERSION,
         "modified_at": now,
-        "options": {"heartbeat_interval": 300, "admission_policy": "accept"},
+        "options": {
+            "heartbeat_interval": 300,
+            "admission_policy": "accept",
+            CONF_MAX_CONNECTIONS: connections,
+            CONF_MAX_CONNECTIONS_PER_ADDRESS: connections,
+        },
         "pref_disable_new_entities": False,
         "pref_disable_polling": False,
         "source": "user",
@@ -91,7 +105,7 @@ class Hass:
     def log_path(self) -> Path:
         return self.config_dir / "home-assistant.log"
 
-    def write_config(self) -> None:
+    def write_config(self, charge_points: int) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(probe_port=self.probe_port)
@@ -108,7 +122,7 @@ class Hass:
         storage = self.config_dir / ".storage"
         storage.mkdir(exist_ok=True)
         (storage / "core.config_entries").write_text(
-            json.dumps(_config_entries(self.ocpp_port), indent=2)
+            json.dumps(_config_entries(self.ocpp_port, charge_points), indent=2)
         )
         # Onboarding done: no onboarding views, nothing waiting for a user.
         (storage / "onboarding").write_text(

@@ -3,9 +3,11 @@
 Raw `websockets` with prepared JSON frames keeps a charger to a few KiB and the
 generator's CPU off Home Assistant's core. The orchestrator drives it over
 stdin/stdout, one JSON object a line:
-  {"op": "connect"}            every charger boots, reports Charging, starts a session
+  {"op": "connect", "n": 1}    the first n chargers (default all) boot, report Charging,
+                               start a session
   {"op": "window", "s": 180}   MeterValues every 10 s (staggered) for s seconds, with an
-                               occasional stop/start; answers latencies in ms
+                               occasional stop/start (each charger every ~10 minutes, or
+                               "restart_per_s"); answers latencies in ms
   {"op": "burst", "n": 100}    n chargers send StopTransaction at once (then restart)
   {"op": "close"}
 """
@@ -24,8 +26,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 INTERVAL_S = 10.0
 SESSION_RESTART_PER_S = 1 / 600  # each charger restarts its session every ~10 minutes
-# ... or more often in a small fleet, so that a window's StartTransaction p99 has samples.
-MIN_STARTS_PER_WINDOW = 100
 VOLTAGE = 230.0
 CURRENT_A = 16.0
 
@@ -243,8 +243,9 @@ class Fleet:
         self.commands: dict[str, int] = {}
         self.busy: dict[str, bool] = {}
 
-    async def connect(self) -> dict[str, Any]:
+    async def connect(self, count: int | None) -> dict[str, Any]:
         started = time.monotonic()
+        chosen = [c for c in self.chargers[:count] if c.ws is None]
         limit = asyncio.Semaphore(20)  # a site powering up, not 1,000 handshakes at once
 
         async def one(charger: Charger) -> float:
@@ -252,12 +253,12 @@ class Fleet:
                 await charger.connect(self.url)
                 return 0.0
 
-        await asyncio.gather(*(one(c) for c in self.chargers))
+        await asyncio.gather(*(one(c) for c in chosen))
         return {"connect_s": time.monotonic() - started}
 
-    async def window(self, seconds: float) -> dict[str, Any]:
+    async def window(self, seconds: float, restart_per_s: float) -> dict[str, Any]:
         count = len(self.chargers)
-        window = Window(max(SESSION_RESTART_PER_S, MIN_STARTS_PER_WINDOW / (count * seconds)))
+        window = Window(restart_per_s)
         until = time.monotonic() + seconds
         await asyncio.gather(
             *(c.run(i * INTERVAL_S / count, until, window) for i, c in enumerate(self.chargers))
@@ -299,9 +300,12 @@ async def main() -> None:
         answer: dict[str, Any]
         match request["op"]:
             case "connect":
-                answer = await fleet.connect()
+                answer = await fleet.connect(request.get("n"))
             case "window":
-                answer = await fleet.window(float(request["s"]))
+                answer = await fleet.window(
+                    float(request["s"]),
+                    float(request.get("restart_per_s", SESSION_RESTART_PER_S)),
+                )
             case "burst":
                 answer = await fleet.burst(int(request["n"]))
             case "close":
