@@ -28,15 +28,18 @@ import tracemalloc
 
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from custom_components.levity_ocpp.csms.guards import Limits
 from custom_components.levity_ocpp.csms.server import CentralSystem
 
-from .benchmark import BenchChargePoint, CountingHooks, meter_value
+from .bench.core import BenchChargePoint, CountingHooks, meter_value
 
 
 async def _charger(port: int, charge_point_id: str, args: argparse.Namespace) -> list[float]:
-    async with connect(f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=["ocpp1.6"]) as ws:
+    async with connect(
+        f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=[Subprotocol("ocpp1.6")]
+    ) as ws:
         cp = BenchChargePoint(charge_point_id, ws, response_timeout=120)
         reader = asyncio.create_task(cp.start())
         try:

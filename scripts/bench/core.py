@@ -25,12 +25,14 @@ import statistics
 import sys
 import time
 import tracemalloc
+from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from custom_components.levity_ocpp.csms.guards import KIB, Limits
 from custom_components.levity_ocpp.csms.hooks import CentralSystemHooks
@@ -69,7 +71,7 @@ class Result:
     elapsed_s: float
 
 
-def meter_value(at: datetime, energy_wh: float) -> list[dict]:
+def meter_value(at: datetime, energy_wh: float) -> list[dict[str, Any]]:
     values = [
         {"value": f"{energy_wh:.1f}", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
         {"value": "11040", "measurand": "Power.Active.Import", "unit": "W"},
@@ -91,7 +93,9 @@ class BenchChargePoint(ChargePoint):
 
 
 async def charge(port: int, charge_point_id: str, messages: int) -> list[float]:
-    async with connect(f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=["ocpp1.6"]) as ws:
+    async with connect(
+        f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=[Subprotocol("ocpp1.6")]
+    ) as ws:
         cp = BenchChargePoint(charge_point_id, ws)
         reader = asyncio.create_task(cp.start())
         try:
@@ -160,7 +164,9 @@ async def hostile(port: int, charge_point_id: str, frame: str) -> None:
     sent = 0
     while sent < HOSTILE_FRAMES:
         async with connect(
-            f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=["ocpp1.6"], max_size=None
+            f"ws://127.0.0.1:{port}/{charge_point_id}",
+            subprotocols=[Subprotocol("ocpp1.6")],
+            max_size=None,
         ) as ws:
             with contextlib.suppress(ConnectionClosed):
                 while sent < HOSTILE_FRAMES:

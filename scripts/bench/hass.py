@@ -56,7 +56,7 @@ def _config_entries(ocpp_port: int, charge_points: int) -> dict[str, Any]:
     connections = max(DEFAULTS.max_connections, 2 * charge_points)
 
     now = datetime.now(UTC).isoformat()
-    entry = {
+    entry: dict[str, Any] = {
         "created_at": now,
         "data": {"host": "127.0.0.1", "port": ocpp_port},
         "discovery_keys": {},

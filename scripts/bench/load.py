@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 INTERVAL_S = 10.0
 SESSION_RESTART_PER_S = 1 / 600  # each charger restarts its session every ~10 minutes
@@ -113,7 +114,10 @@ class Charger:
 
     async def connect(self, url: str) -> None:
         self.ws = await connect(
-            f"{url}/{self.id}", subprotocols=["ocpp1.6"], open_timeout=120, ping_interval=None
+            f"{url}/{self.id}",
+            subprotocols=[Subprotocol("ocpp1.6")],
+            open_timeout=120,
+            ping_interval=None,
         )
         self.fleet.tasks.add(asyncio.create_task(self.receive()))
         await self.call(
