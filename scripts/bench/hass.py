@@ -168,7 +168,9 @@ class Hass:
         raise TimeoutError(f"hass did not start in {limit_s} s; see {self.log_path}")
 
     async def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.probe_port)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", self.probe_port, limit=64 * 1024 * 1024
+        )  # the entity list of 1,000 chargers is megabytes
         try:
             writer.write(json.dumps(request).encode() + b"\n")
             await writer.drain()
