@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 import contextlib
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.entity import Entity
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,6 +23,7 @@ from custom_components.levity_ocpp.const import (
     CONF_HEARTBEAT_INTERVAL,
     DOMAIN,
 )
+from custom_components.levity_ocpp.entity import LevityEntity
 from custom_components.levity_ocpp.migration import MINOR_VERSION
 
 from .client import TestChargePoint, connect_charge_point
@@ -35,6 +38,41 @@ def auto_enable_custom_integrations(
     recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """Let HA load custom_components/levity_ocpp (and its recorder dependency) in every test."""
+
+
+# Entities disabled by default so that large sites fit HA's cap of enabled entities
+# (capacity.py), which tests of what they show enable: (description key, on the charge
+# point itself).
+ENABLED_FOR_TESTS = frozenset(
+    {
+        ("applied_limit", False),
+        ("firmware_status", True),
+        ("error_code", False),
+        ("error_code", True),
+        ("available", True),
+        ("refresh", True),
+        ("clear_cache", True),
+        ("limit_profile", True),
+    }
+)
+
+
+@pytest.fixture
+def entities_enabled_by_default() -> Iterator[None]:
+    """Those entities enabled when registered, as if the user had enabled them."""
+    original = Entity.entity_registry_enabled_default
+
+    def enabled(entity: Entity) -> bool:
+        if isinstance(entity, LevityEntity):
+            key = (entity.entity_description.key, entity.connector_id == 0)
+            return (
+                key in ENABLED_FOR_TESTS
+                or entity.entity_description.entity_registry_enabled_default
+            )
+        return bool(original.__get__(entity, type(entity)))
+
+    with patch.object(Entity, "entity_registry_enabled_default", property(enabled)):
+        yield
 
 
 @pytest.fixture

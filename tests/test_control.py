@@ -158,6 +158,7 @@ async def test_auto_start_setting_survives_a_reload(
     assert state(hass, "switch.cp1_start_charging_when_plugged_in") == STATE_OFF
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_availability_switches_and_buttons(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
@@ -200,6 +201,7 @@ class CoreOnlyChargePoint(CommandedChargePoint):
     ]
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_what_a_charger_supports_decides_its_entities(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
@@ -235,6 +237,7 @@ async def test_charging_state_follows_the_status(
             assert state(hass, "sensor.cp1_charging_state") == expected
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_charger_reports_become_events_and_sensors(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
@@ -271,6 +274,7 @@ async def test_a_card_at_the_charger_is_not_overtaken_by_auto_start(
         assert sent(cp, "RemoteStartTransaction") == []
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_a_tx_profile_limit_follows_each_new_transaction(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

@@ -18,6 +18,9 @@ from .commanded import CommandedChargePoint
 from .conftest import Connect, async_wait_until, listening_port
 from .test_sessions import stamp
 
+# The applied limit and the profile select are disabled by default: enabled here.
+pytestmark = pytest.mark.usefixtures("entities_enabled_by_default")
+
 LIMIT = "number.cp1_current_limit"
 PROFILE = "select.cp1_current_limit_sent_as"
 

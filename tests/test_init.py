@@ -7,6 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.loader import async_get_integration
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.levity_ocpp.const import DOMAIN
@@ -14,6 +15,7 @@ from custom_components.levity_ocpp.const import DOMAIN
 from .conftest import Connect, async_wait_until
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_boot_creates_device_and_entities(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

@@ -263,6 +263,7 @@ async def test_chargers_without_a_list_are_not_asked(
         assert cp.received == []
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 @pytest.mark.parametrize("config_entry", [entry_with()])
 async def test_a_list_home_assistant_has_no_tags_for_is_not_touched(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect

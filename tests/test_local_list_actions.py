@@ -58,6 +58,7 @@ async def test_send_the_list_on_demand(
         assert failed.value.translation_key == "command_call_error"
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_clear_the_cache_by_action_and_button(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

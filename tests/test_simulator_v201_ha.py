@@ -57,6 +57,7 @@ async def test_a_2_0_1_session_in_the_ledger(hass: HomeAssistant, port: int) -> 
         assert state_kwh(hass, "sensor.sim1_energy") == pytest.approx(meter_stop / 1000)
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_actions_reach_a_2_0_1_station(
     hass: HomeAssistant, setup_integration: MockConfigEntry, port: int
 ) -> None:

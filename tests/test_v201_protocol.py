@@ -135,6 +135,7 @@ async def test_1_6_and_2_0_1_side_by_side(
     assert sessions["OLD"]["transaction_id"] != sessions["NEW"]["transaction_id"]
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_security_event_data_transfer_and_monitoring(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,

@@ -74,6 +74,7 @@ BUTTONS: tuple[LevityButtonDescription, ...] = (
         translation_key="refresh",
         scope=Scope.CHARGE_POINT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # chargers report by themselves
         exists_fn=_supports(REMOTE_TRIGGER),
         commands_fn=lambda _: (TriggerMessage("StatusNotification"), TriggerMessage("MeterValues")),
     ),
@@ -83,6 +84,7 @@ BUTTONS: tuple[LevityButtonDescription, ...] = (
         translation_key="clear_cache",
         scope=Scope.CHARGE_POINT,
         entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,  # rarely needed
         commands_fn=lambda _: (ClearCache(),),
     ),
 )

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 
 from .amendments import SessionAmendments
+from .capacity import EntityCapacity
 from .charge_point_settings import charge_point_subentries
 from .const import DOMAIN
 from .credentials import async_forget_previous_password
@@ -69,12 +71,23 @@ class LevityCentral(CentralSystemHooks):
     central_system: CentralSystem = field(init=False)
     amendments: SessionAmendments = field(init=False)
     id_tags: IdTagEvents = field(init=False)
+    capacity: EntityCapacity = field(init=False)
     _adders: list[EntityAdder] = field(default_factory=list)
+    # Charge point subentries by charge point id, for the subentries mapping they were
+    # read from (HA replaces it on every change): one lookup per entity, not a walk.
+    _subentries: tuple[object, dict[str, ConfigSubentry]] = (None, {})
 
     def __post_init__(self) -> None:
-        """Coalesce late corrections of sessions (see amendments.py)."""
+        """Coalesce late corrections of sessions (see amendments.py); count entities."""
         self.amendments = SessionAmendments(self.hass, self._record_amendment)
         self.id_tags = IdTagEvents(self.hass, self.entry)
+        self.capacity = EntityCapacity(
+            self.hass,
+            self.entry.entry_id,
+            lambda: self.entry.title,
+            lambda: self.central_system.bound_port or self.entry.data[CONF_PORT],
+        )
+        self.capacity.on_room = self._offer_again
 
     async def async_stop(self) -> None:
         """Close every connection, record what is pending and save everything now."""
@@ -97,7 +110,11 @@ class LevityCentral(CentralSystemHooks):
 
     def subentry_id(self, charge_point: ChargePoint) -> str | None:
         """The subentry (the user's approval) a charge point's devices and entities belong to."""
-        subentry = charge_point_subentries(self.entry).get(charge_point.id)
+        seen, by_id = self._subentries
+        if seen is not self.entry.subentries:
+            by_id = charge_point_subentries(self.entry)
+            self._subentries = (self.entry.subentries, by_id)
+        subentry = by_id.get(charge_point.id)
         return subentry.subentry_id if subentry is not None else None
 
     @callback
@@ -106,9 +123,11 @@ class LevityCentral(CentralSystemHooks):
         for charge_point in self.charge_points.values():
             self._update_device(charge_point)
             charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
+            self.capacity.expect(charge_point.id, CHARGE_POINT_CONNECTOR)
             for connector_id in charge_point.connector_ids:
                 self._ensure_connector_device(charge_point, connector_id)
                 charge_point.add_listener(connector_id, self.store.schedule_save)
+                self.capacity.expect(charge_point.id, connector_id)
 
     def device_target(
         self, device: dr.DeviceEntry | dr.ChildDeviceEntry
@@ -163,8 +182,12 @@ class LevityCentral(CentralSystemHooks):
         async_approve(self.hass, self.entry, charge_point_id, initial_settings(subprotocol))
 
     def charge_point_removed(self, charge_point: ChargePoint) -> None:
-        """The user removed a charge point: it leaves the store (its device is gone)."""
+        """The user removed a charge point: it leaves the store (its device is gone).
+
+        Its entities no longer count: chargers refused for the cap may fit now.
+        """
         self.store.schedule_save()
+        self.capacity.forget(charge_point.id)
 
     def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
         """Show the user which charger URL is wrong: a repair issue."""
@@ -295,8 +318,19 @@ class LevityCentral(CentralSystemHooks):
         )
 
     def _announce(self, charge_point: ChargePoint, connector_id: int) -> None:
+        # The places of its essential entities are kept before any platform adds
+        # the others (whichever platform comes first).
+        self.capacity.expect(charge_point.id, connector_id)
         for adder in list(self._adders):
             adder(charge_point, connector_id)
+
+    @callback
+    def _offer_again(self, charge_point_ids: list[str]) -> None:
+        """Room under the cap again: entities refused before are offered once more."""
+        for charge_point_id in charge_point_ids:
+            if (charge_point := self.charge_points.get(charge_point_id)) is not None:
+                for connector_id in (CHARGE_POINT_CONNECTOR, *charge_point.connector_ids):
+                    self._announce(charge_point, connector_id)
 
     def _device_id(self, charge_point: ChargePoint) -> str | None:
         device = dr.async_get(self.hass).async_get_device_by_identifier(

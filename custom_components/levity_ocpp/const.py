@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Final
 
 DOMAIN: Final = "levity_ocpp"
+# The README, as manifest.json's `documentation` (a test keeps the two equal).
+DOCUMENTATION_URL: Final = "https://github.com/levity-ocpp/levity_ocpp"
 
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from .capacity import entity_unique_id
 from .central import LevityCentral
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint, Connector
 
@@ -53,9 +54,11 @@ class LevityEntity(Entity):
         self.central = central
         self.charge_point = charge_point
         self.connector_id = connector_id
-        self._attr_unique_id = (
-            f"{central.entry.entry_id}_{charge_point.id}_{connector_id}_{description.key}"
+        # The unique id as a str (HA's is optional), counted against HA's cap.
+        self.counted_id = entity_unique_id(
+            central.entry.entry_id, charge_point.id, connector_id, description.key
         )
+        self._attr_unique_id = self.counted_id
         self._attr_device_info = central.device_info(charge_point, connector_id)
         self._last_written: tuple[object, ...] = ()
         self._registry_removal_callbacks: list[Callable[[], None]] = []
@@ -80,6 +83,7 @@ class LevityEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         """Follow changes of this entity's connector, and the charge point's connection."""
+        self.central.capacity.registered(self.counted_id)
         self._last_written = self._snapshot()
         self.async_on_remove(self.charge_point.add_listener(self.connector_id, self._changed))
         if self.connector_id != CHARGE_POINT_CONNECTOR:
@@ -95,9 +99,16 @@ class LevityEntity(Entity):
         self._registry_removal_callbacks.append(func)
 
     async def async_removed_from_registry(self) -> None:
-        """Tell whoever asked that this entity is gone for good."""
+        """Tell whoever asked that this entity is gone for good; it no longer counts."""
         for func in self._registry_removal_callbacks:
             func()
+        self.central.capacity.update()
+
+    @callback
+    def add_to_platform_abort(self) -> None:
+        """HA did not take the entity after all (a device error): it holds no place."""
+        self.central.capacity.registered(self.counted_id)
+        super().add_to_platform_abort()
 
     def _holds(self, written: tuple[object, ...], snapshot: tuple[object, ...]) -> bool:
         """Whether a change from what was written may wait (never, unless a subclass says)."""

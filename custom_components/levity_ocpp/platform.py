@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from functools import partial
 
 from homeassistant.core import callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+)
 
+from .capacity import is_essential
 from .central import LevityConfigEntry
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .entity import LevityEntity, LevityEntityDescription, Scope
@@ -24,8 +28,12 @@ def async_setup_dynamic_entities(
 
     Listing the known ones and registering for new ones happen in one synchronous
     step, so a charger that connects meanwhile is never missed nor added twice.
+    Entities past HA's cap of enabled entities per config entry are not added (see
+    capacity.py) and not marked added: the next announcement offers them again.
     """
     central = entry.runtime_data
+    capacity = central.capacity
+    platform = async_get_current_platform().domain
     added: set[tuple[str, int, str]] = set()
 
     @callback
@@ -40,8 +48,16 @@ def async_setup_dynamic_entities(
                 and key not in added
                 and description.exists_fn(charge_point, connector)
             ):
-                added.add(key)
                 entity = entity_cls(central, charge_point, connector_id, description)
+                if not capacity.admit(
+                    platform,
+                    entity.counted_id,
+                    charge_point.id,
+                    enabled=entity.entity_registry_enabled_default,
+                    essential=is_essential(platform, connector_id, description.key),
+                ):
+                    continue  # past HA's cap: offered again when there is room
+                added.add(key)
                 # A removed device takes its entities along; if the charger comes
                 # back they must be added again.
                 entity.on_removed_from_registry(partial(added.discard, key))
@@ -49,6 +65,7 @@ def async_setup_dynamic_entities(
         if new:
             # Its subentry is the user's approval: removing it removes these too.
             async_add_entities(new, config_subentry_id=central.subentry_id(charge_point))
+            capacity.update()
 
     for charge_point in central.charge_points.values():
         for connector_id in (CHARGE_POINT_CONNECTOR, *charge_point.connector_ids):

@@ -71,6 +71,7 @@ SELECTS: tuple[LevitySelectDescription, ...] = (
         scope=Scope.CHARGE_POINT,
         options=[profile.value for profile in LimitProfile],
         entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,  # set once, for a charger that needs it
         available_offline=True,  # a setting of ours
         exists_fn=lambda cp, _: cp.supports(SMART_CHARGING),
         option_fn=lambda cp, _: cp.limit_profile,

@@ -99,6 +99,7 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
         device_class=SensorDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # the current limit number reads it back
         exists_fn=lambda cp, _: cp.supports("SmartCharging"),
         # What the charger took or reported back (composite schedule), not what was asked.
         value_fn=lambda cp, c: applied_limit(cp, c.connector_id),
@@ -110,6 +111,7 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=FIRMWARE_STATUS_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # changes only during an update
         exists_fn=lambda cp, _: cp.supports("FirmwareManagement"),
         value_fn=lambda cp, _: _enum_state(cp.firmware_status, FIRMWARE_STATUS_OPTIONS),
     ),
@@ -145,6 +147,7 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=ERROR_CODE_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # Problem says when; this says which
         value_fn=lambda _, c: _enum_state(c.error_code, ERROR_CODE_OPTIONS),
     ),
     LevitySensorDescription(
@@ -162,6 +165,7 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=ERROR_CODE_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # Problem says when; this says which
         value_fn=lambda _, c: _enum_state(c.error_code, ERROR_CODE_OPTIONS),
     ),
     LevitySensorDescription(

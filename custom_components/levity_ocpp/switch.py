@@ -83,6 +83,7 @@ SWITCHES: tuple[LevitySwitchDescription, ...] = (
         translation_key="charge_point_available",
         scope=Scope.CHARGE_POINT,
         entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,  # the connector switch does it on one connector
         is_on_fn=lambda _, c: _available(c),
         turn_fn=_set_available,
     ),

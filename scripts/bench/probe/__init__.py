@@ -2,8 +2,8 @@
 
 It answers JSON-line requests on a 127.0.0.1 TCP port (from YAML `bench_probe: port:`):
 GC pauses of generation 2 (from `gc.callbacks`), how many levity_ocpp entities exist
-and are restored, and a cProfile of the event loop thread on request. Nothing here
-runs per message: a GC callback and an idle server.
+and are restored, HA's setup time of levity_ocpp, and a cProfile of the event loop
+thread on request. Nothing here runs per message: a GC callback and an idle server.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import json
 import time
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.setup import async_get_setup_timings
 
 DOMAIN = "bench_probe"
 MEASURED = "levity_ocpp"
@@ -91,6 +93,15 @@ class Probe:
                 states = self.hass.states
                 present = sum(1 for entity_id in enabled if states.get(entity_id) is not None)
                 return {"registered": len(ids), "enabled": len(enabled), "present": present}
+            case "setup_timing":
+                # HA's own figure for setting up levity_ocpp (entries and platforms,
+                # every entity added), final once every entry is loaded.
+                entries = self.hass.config_entries.async_entries(MEASURED)
+                return {
+                    "seconds": async_get_setup_timings(self.hass).get(MEASURED),
+                    "loaded": bool(entries)
+                    and all(entry.state is ConfigEntryState.LOADED for entry in entries),
+                }
             case "profile_start":
                 self.profile = cProfile.Profile()
                 self.profile.enable()  # the loop thread: this handler runs in it
