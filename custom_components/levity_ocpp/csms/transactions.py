@@ -319,15 +319,38 @@ class TransactionBook:
         )
         self.next_id += 1
         self.open[transaction.transaction_id] = transaction
+        self._succeed_orphans(transaction)
+        return transaction
+
+    def _succeed_orphans(self, transaction: Transaction) -> None:
+        """Where the connector's next session began bounds its orphans' late reports."""
         for orphan in self.orphans.values():
             if (
-                orphan.charge_point_id == charge_point_id
-                and orphan.connector_id == connector_id
+                orphan.charge_point_id == transaction.charge_point_id
+                and orphan.connector_id == transaction.connector_id
                 and orphan.successor_started_at is None
+                and orphan.transaction_id < transaction.transaction_id
             ):
-                orphan.successor_meter_start_wh = meter_start_wh
-                orphan.successor_started_at = started_at
-        return transaction
+                orphan.successor_meter_start_wh = transaction.meter_start_wh
+                orphan.successor_started_at = transaction.started_at
+
+    def restore(self, transaction: Transaction, next_id: int) -> None:
+        """Take a transaction's state as it was journaled (after a crash); repeatable.
+
+        `next_id` is the counter when it was journaled: an id given out is never
+        given out again.
+        """
+        self.next_id = max(self.next_id, next_id, transaction.transaction_id + 1)
+        transaction_id = transaction.transaction_id
+        if transaction.is_open:
+            self.orphans.pop(transaction_id, None)
+            self.open[transaction_id] = transaction
+            self._succeed_orphans(transaction)
+            return
+        self.open.pop(transaction_id, None)
+        if transaction_id in self.orphans or transaction.closed_by == CLOSED_BY_CENTRAL_SYSTEM:
+            self.orphans[transaction_id] = transaction
+            self._trim_orphans()
 
     def find_resent(
         self,
@@ -373,8 +396,11 @@ class TransactionBook:
         self.open.pop(transaction.transaction_id, None)
         if closed_by == CLOSED_BY_CENTRAL_SYSTEM:
             self.orphans[transaction.transaction_id] = transaction
-            while len(self.orphans) > MAX_ORPHANS:
-                del self.orphans[min(self.orphans)]
+            self._trim_orphans()
+
+    def _trim_orphans(self) -> None:
+        while len(self.orphans) > MAX_ORPHANS:
+            del self.orphans[min(self.orphans)]
 
     def forget(self, charge_point_id: str) -> None:
         """Drop what the book keeps of a removed charge point (its orphans)."""
