@@ -129,7 +129,12 @@ class SessionManager:
                 charge_point, connector, _message_register(meter_start_wh), started_at
             )
         # The id must survive a crash before the charger learns it (no reuse, ever).
-        await self.hooks.persist_transactions(transaction)
+        try:
+            await self.hooks.persist_transactions(transaction)
+        except BaseException:
+            # Not answered: the charger's retry opens the session anew (under a new id).
+            del self.book.open[transaction.transaction_id]
+            raise
         connector.transaction = transaction
         self.hooks.session_started(charge_point, transaction)
         charge_point.notify(connector_id)
