@@ -56,7 +56,12 @@ def _config_entries(ocpp_port: int) -> dict[str, Any]:
         "entry_id": ENTRY_ID,
         "minor_version": MINOR_VERSION,
         "modified_at": now,
-        "options": {"heartbeat_interval": 300, "admission_policy": "accept"},
+        # Every simulated charger connects from 127.0.0.1: above the per-address limit.
+        "options": {
+            "heartbeat_interval": 300,
+            "admission_policy": "accept",
+            "max_connections_per_address": 10000,
+        },
         "pref_disable_new_entities": False,
         "pref_disable_polling": False,
         "source": "user",
