@@ -56,10 +56,11 @@ def _config_entries(ocpp_port: int) -> dict[str, Any]:
         "entry_id": ENTRY_ID,
         "minor_version": MINOR_VERSION,
         "modified_at": now,
-        # Every simulated charger connects from 127.0.0.1: above the per-address limit.
+        # Every simulated charger connects from 127.0.0.1: above the connection limits.
         "options": {
             "heartbeat_interval": 300,
             "admission_policy": "accept",
+            "max_connections": 10000,
             "max_connections_per_address": 10000,
         },
         "pref_disable_new_entities": False,
