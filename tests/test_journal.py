@@ -389,6 +389,20 @@ async def test_removing_the_entry_removes_the_journal(
     assert journal_files(hass, setup_integration) == {}
 
 
+async def test_removing_an_entry_not_loaded_removes_its_journal(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Say HA crashed, and the entry is removed before it is loaded again."""
+    journal_dir(hass).mkdir(parents=True, exist_ok=True)
+    for generation in (7, 8):
+        name = f"{DOMAIN}.{config_entry.entry_id}.journal.{generation}"
+        (journal_dir(hass) / name).write_bytes(b'{"something": "else"}\n')
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert journal_files(hass, config_entry) == {}
+
+
 async def test_an_orphan_completed_after_a_crash_is_corrected(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,

@@ -33,6 +33,9 @@ _LOGGER = logging.getLogger(__name__)
 
 type Record = dict[str, Any]
 
+# Above any generation a journal reaches (one per checkpoint, every few seconds).
+_EVERY_GENERATION = 1 << 62
+
 
 class JournalError(Exception):
     """An append could not be made durable."""
@@ -149,7 +152,7 @@ class Journal:
 
     async def async_remove(self) -> None:
         """Delete every generation (the config entry was removed)."""
-        await self.async_discard_before(self.generation + 1)
+        await self.async_discard_before(_EVERY_GENERATION)
 
     def _wake(self) -> None:
         if self._writer is None:

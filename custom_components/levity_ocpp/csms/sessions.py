@@ -133,7 +133,7 @@ class SessionManager:
             await self.hooks.persist_transactions(transaction)
         except BaseException:
             # Not answered: the charger's retry opens the session anew (under a new id).
-            del self.book.open[transaction.transaction_id]
+            self.book.withdraw(transaction)
             raise
         connector.transaction = transaction
         self.hooks.session_started(charge_point, transaction)
