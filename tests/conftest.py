@@ -76,6 +76,12 @@ def entities_enabled_by_default() -> Iterator[None]:
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """A config directory per test: the journal is a real file in its `.storage`."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 def config_entry() -> MockConfigEntry:
     """A central system on a free port of 127.0.0.1 (port 0: the OS picks one).
 

@@ -34,6 +34,7 @@ from custom_components.levity_ocpp.csms.timestamps import format_timestamp, pars
 from custom_components.levity_ocpp.csms.transactions import (
     CLOSED_BY_CENTRAL_SYSTEM,
     MAX_ORPHANS,
+    Transaction,
     TransactionBook,
 )
 
@@ -572,3 +573,71 @@ def test_register_readings_are_compared_at_the_meters_resolution(
     last: float, reading: float, resolution: float, verdict: Verdict
 ) -> None:
     assert judge(last, None, reading, 10.0, resolution) is verdict
+
+
+def test_book_restored_from_journaled_changes_is_the_book_that_made_them() -> None:
+    """Replaying each change of a transaction, in order, twice: the same book."""
+    book = TransactionBook()
+    started = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    journal: list[tuple[dict, int]] = []
+
+    def journaled(transaction: Transaction) -> None:
+        journal.append((json.loads(json.dumps(transaction.to_dict())), book.next_id))
+
+    abandoned = book.allocate("CP1", 1, "TAG", started, 1000)
+    journaled(abandoned)
+    book.close(
+        abandoned,
+        stopped_at=started,
+        meter_stop_wh=1500,
+        reason="Reboot",
+        closed_by=CLOSED_BY_CENTRAL_SYSTEM,
+    )
+    journaled(abandoned)
+    successor = book.allocate("CP1", 1, "TAG", started + timedelta(hours=1), 1600)
+    journaled(successor)
+    finished = book.allocate("CP1", 2, "TAG", started, 5000)
+    journaled(finished)
+    book.close(finished, stopped_at=started, meter_stop_wh=6000, reason="Local", closed_by="x")
+    journaled(finished)
+
+    restored = TransactionBook()
+    for _ in range(2):
+        for data, next_id in journal:
+            restored.restore(Transaction.from_dict(data), next_id)
+    assert restored.to_dict() == book.to_dict()
+    # Where the connector's next session began bounds the orphan's late report.
+    orphan = restored.orphan("CP1", abandoned.transaction_id)
+    assert orphan is not None
+    assert orphan.successor_meter_start_wh == 1600
+    assert restored.allocate("CP1", 3, "TAG", started, 0).transaction_id == 4
+
+
+def test_book_restores_no_more_orphans_than_it_keeps() -> None:
+    book = TransactionBook()
+    started = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    for number in range(1, MAX_ORPHANS + 3):
+        orphan = Transaction(number, "CP1", 1, "TAG", started, 0.0)
+        orphan.end(started, 0.0, "Reboot", CLOSED_BY_CENTRAL_SYSTEM)
+        book.restore(orphan, number + 1)
+    assert sorted(book.orphans) == list(range(3, MAX_ORPHANS + 3))
+    assert book.next_id == MAX_ORPHANS + 3
+
+
+def test_book_finds_a_chargers_open_transactions_among_the_fleet() -> None:
+    started = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    book = TransactionBook()
+    one = book.allocate("CP1", 1, "TAG", started, 1000)
+    two = book.allocate("CP1", 2, "TAG", started, 2000)
+    other = book.allocate("CP2", 1, "TAG", started, 1000)
+    assert book.open_on("CP1") == [one, two]
+    assert book.open_on("CP1", 2) == [two]
+    assert book.find_resent("CP2", 1, "TAG", started, 1000) is other
+    assert book.find_resent("CP2", 1, "TAG", started, 1001) is None
+    book.close(one, stopped_at=started, meter_stop_wh=1000, reason="Local", closed_by="charger")
+    book.withdraw(two)
+    assert book.open_on("CP1") == []
+    assert book.find_resent("CP1", 1, "TAG", started, 1000) is None
+    restored = TransactionBook.from_dict(json.loads(json.dumps(book.to_dict())))
+    assert restored.open_on("CP2") == [other]
+    assert restored.open_on("CP3") == []

@@ -36,6 +36,13 @@ def saved(key: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"version": 1, "key": key, "data": data}
 
 
+async def checkpoint(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let the delayed save of the book and the ledger months run."""
+    freezer.tick(timedelta(seconds=SAVE_DELAY))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
 def ledger_keys(hass_storage: dict[str, Any], entry: MockConfigEntry) -> set[str]:
     prefix = f"{DOMAIN}.{entry.entry_id}.ledger"
     return {key for key in hass_storage if key.startswith(prefix)}
@@ -99,6 +106,7 @@ async def test_a_stop_writes_only_its_own_month(
     setup_integration: MockConfigEntry,
     connect: Connect,
     hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     prefix = legacy_ledger
     october_file = hass_storage[f"{prefix}.2026-10"]
@@ -106,6 +114,7 @@ async def test_a_stop_writes_only_its_own_month(
         await cp.boot()
         tx = await start(cp)  # 2026-11-01T10:15Z
         await stop(cp, tx, 1_002_000, 30)
+    await checkpoint(hass, freezer)
     assert hass_storage[f"{prefix}.2026-10"] is october_file  # not rewritten
     november = hass_storage[f"{prefix}.2026-11"]["data"]["sessions"]
     assert [s["transaction_id"] for s in november] == [4, tx]
@@ -116,12 +125,14 @@ async def test_a_stop_in_a_new_month_adds_it_to_the_index(
     setup_integration: MockConfigEntry,
     connect: Connect,
     hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     prefix = f"{DOMAIN}.{setup_integration.entry_id}.ledger"
     async with connect("/CP1") as cp:
         await cp.boot()
         tx = await start(cp)
         await stop(cp, tx, 1_002_000, 30)
+    await checkpoint(hass, freezer)
     assert hass_storage[f"{prefix}_index"]["data"] == {"months": ["2026-11"]}
     (session,) = hass_storage[f"{prefix}.2026-11"]["data"]["sessions"]
     assert session["energy_kwh"] == pytest.approx(2.0)
@@ -144,16 +155,14 @@ async def test_an_amended_session_replaces_its_record_in_its_month(
         tx = await start(cp)
         await meter(cp, tx, sample(10, 1_001_000))
         await cp.boot()  # closed by the central system at 1 kWh
-        await hass.async_block_till_done()
+        await checkpoint(hass, freezer)
         assert [s["energy_kwh"] for s in hass_storage[key]["data"]["sessions"]] == [1.0]
         for minutes in range(20, 120, 10):  # its queued readings, every 3 s
             await meter(cp, tx, sample(minutes, 1_000_000 + 100 * minutes))
             freezer.tick(3)
             async_fire_time_changed(hass)
             await hass.async_block_till_done()
-        freezer.tick(timedelta(seconds=SAVE_DELAY))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await checkpoint(hass, freezer)
     (session,) = hass_storage[key]["data"]["sessions"]
     assert session["transaction_id"] == tx
     assert session["energy_kwh"] == pytest.approx(11.0)

@@ -42,7 +42,8 @@ from .new_charge_points import flow_unique_id, ignored_charge_points
 from .refusals import async_forget, async_refusals
 from .security_options import minimum_profile, tls_files
 from .services import async_setup_services
-from .store import ChargePointStore, SessionStore
+from .session_store import SessionStore
+from .store import ChargePointStore
 from .tag_statistics import IdTagStatistics
 
 PLATFORMS: list[Platform] = [

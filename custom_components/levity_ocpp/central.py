@@ -34,7 +34,8 @@ from .session_events import (
     EVENT_SESSION_UPDATED,
     session_event_data,
 )
-from .store import ChargePointStore, SessionStore
+from .session_store import SessionStore
+from .store import ChargePointStore
 from .tag_statistics import IdTagStatistics, hourly_change
 
 # Called with (charge point, connector id; 0 for the charge point itself) whenever
@@ -250,9 +251,16 @@ class LevityCentral(CentralSystemHooks):
         """A new measurand series: its sensors appear now."""
         self._announce(charge_point, connector_id)
 
-    async def persist_transactions(self) -> None:
-        """Save the transaction book before the charger is answered."""
-        await self.sessions.async_save_book()
+    async def persist_transactions(self, transaction: Transaction | None = None) -> None:
+        """Make the book's change durable before the charger is answered.
+
+        One transaction's change is one journal line; the whole book only when it
+        changed beyond one (a removed charge point's orphans are forgotten).
+        """
+        if transaction is None:
+            await self.sessions.async_save_book()
+        else:
+            await self.sessions.async_persist(transaction)
 
     def transactions_changed(self) -> None:
         """Save open sessions' readings soon."""
@@ -297,7 +305,7 @@ class LevityCentral(CentralSystemHooks):
         final: bool,
     ) -> None:
         """The ledger takes the correction at once; event and statistics per burst."""
-        await self.sessions.async_update_session(transaction, save_now=final)
+        await self.sessions.async_record_session(transaction)
         self.store.schedule_save()  # the connector's last session
         self.amendments.amend(charge_point, transaction, previous_hourly_kwh, final=final)
 

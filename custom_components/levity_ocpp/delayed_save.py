@@ -9,7 +9,7 @@ new window.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -66,3 +66,39 @@ class DelayedSave:
         """Save immediately, replacing a pending save."""
         self.cancel()
         await self._store.async_save(self._data_fn())
+
+
+class DelayedRun:
+    """Runs `job()` at most `delay` seconds after a change (like DelayedSave)."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        job: Callable[[], Coroutine[Any, Any, None]],
+        name: str,
+        delay: float = SAVE_DELAY,
+    ) -> None:
+        """Run `job` once per window of changes."""
+        self._hass = hass
+        self._job = job
+        self._name = name
+        self._delay = delay
+        self._cancel: CALLBACK_TYPE | None = None
+
+    @callback
+    def schedule(self) -> None:
+        """Run soon; a run already due keeps its time."""
+        if self._cancel is None:
+            self._cancel = async_call_later(self._hass, self._delay, self._due)
+
+    @callback
+    def _due(self, _now: datetime) -> None:
+        self._cancel = None
+        self._hass.async_create_task(self._job(), self._name)
+
+    @callback
+    def cancel(self) -> None:
+        """Drop a pending run (the caller runs the job now)."""
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None

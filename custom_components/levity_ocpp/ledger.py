@@ -4,22 +4,25 @@ A site with 20 chargers records some thousands of sessions a year; one file
 for all of them would be rewritten in full at every stop. Per month, a stop
 writes one month's file, and a query reads only the months it can touch.
 An index file lists the months, so removing the entry finds all of them.
+
+A change is durable once it is in the journal (journal.py); the month files are
+written at the next checkpoint, which the session store runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
-from .delayed_save import DelayedSave
+from .durable_store import DurableStore
+from .journal import Journal
 
-STORAGE_VERSION = 1
 _LOGGER = logging.getLogger(__name__)
 
 type Session = dict[str, Any]
@@ -39,23 +42,30 @@ def _session_month(session: Session) -> str:
 class SessionLedger:
     """Finished sessions of one central system (config entry), stored per month."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Use an index file and one file per month."""
+    def __init__(
+        self, hass: HomeAssistant, entry_id: str, journal: Journal, changed: Callable[[], None]
+    ) -> None:
+        """Use an index file and one file per month; `changed` asks for a checkpoint."""
         self._hass = hass
+        self._journal = journal
+        self._changed = changed
         self._prefix = f"{DOMAIN}.{entry_id}.ledger"
         self._index_store = self._new_store(f"{self._prefix}_index")
         self._months: list[str] = []
         # Months this run wrote to, kept in memory: a stop lands in the current
         # month, so this stays a month or two; other months are read on demand.
         self._loaded: dict[str, list[Session]] = {}
-        self._stores: dict[str, Store[dict[str, Any]]] = {}
-        self._saves: dict[str, DelayedSave] = {}
+        self._stores: dict[str, DurableStore] = {}
+        # Where each transaction's record is in a kept month (it is replaced there).
+        self._positions: dict[str, dict[int, int]] = {}
+        # Months changed since the last checkpoint.
+        self._dirty: set[str] = set()
         self._lock = asyncio.Lock()
 
-    def _new_store(self, key: str) -> Store[dict[str, Any]]:
-        return Store(self._hass, STORAGE_VERSION, key, private=True)
+    def _new_store(self, key: str) -> DurableStore:
+        return DurableStore(self._hass, key)
 
-    def _month_store(self, month: str) -> Store[dict[str, Any]]:
+    def _month_store(self, month: str) -> DurableStore:
         if (store := self._stores.get(month)) is None:
             store = self._stores[month] = self._new_store(f"{self._prefix}.{month}")
         return store
@@ -108,38 +118,49 @@ class SessionLedger:
             await self._index_store.async_save({"months": self._months})
 
     async def async_add(self, session: Session) -> None:
-        """Append a finished session and save its month now."""
-        month = _session_month(session)
-        async with self._lock:
-            await self._async_add_month(month)
-            sessions = await self._async_month(month, keep=True)
-            sessions.append(session)
-            await self._saver(month).async_save_now()
+        """Add a session, or replace its record (same transaction id); durable on return.
 
-    async def async_replace(self, session: Session, *, save_now: bool) -> None:
-        """Replace a session's record (same transaction id) in its month; now or soon."""
+        A record already there is replaced: a correction, or the stop of a session
+        the charger resent after a crash that came between the ledger and the book.
+        """
+        await self.async_restore(session)
+        await self._journal.async_append({"session": session})
+        self._changed()
+
+    async def async_restore(self, session: Session) -> None:
+        """Put a record in its month's memory (the journal and a checkpoint do the disk)."""
         month = _session_month(session)
         async with self._lock:
             await self._async_add_month(month)
             sessions = await self._async_month(month, keep=True)
-            for index in range(len(sessions) - 1, -1, -1):
-                if sessions[index].get("transaction_id") == session["transaction_id"]:
-                    sessions[index] = session
-                    break
+            positions = self._positions.get(month)
+            if positions is None:
+                positions = self._positions[month] = {
+                    tid: index
+                    for index, s in enumerate(sessions)
+                    if isinstance(tid := s.get("transaction_id"), int)
+                }
+            self._dirty.add(month)
+            if (index := positions.get(session["transaction_id"])) is not None:
+                sessions[index] = session
             else:
+                positions[session["transaction_id"]] = len(sessions)
                 sessions.append(session)
-            if save_now:
-                await self._saver(month).async_save_now()
-            else:
-                self._saver(month).schedule()
 
-    def _saver(self, month: str) -> DelayedSave:
-        if (save := self._saves.get(month)) is None:
-            sessions = self._loaded[month]
-            save = self._saves[month] = DelayedSave(
-                self._hass, self._month_store(month), lambda: {"sessions": sessions}
-            )
-        return save
+    def take_changes(self) -> dict[str, list[Session]]:
+        """The changed months as they are now (a checkpoint's snapshot)."""
+        changes = {month: list(self._loaded[month]) for month in self._dirty}
+        self._dirty.clear()
+        return changes
+
+    async def async_write(self, changes: dict[str, list[Session]]) -> None:
+        """Write a snapshot's months; a month not written is changed still (raises)."""
+        for month, sessions in changes.items():
+            try:
+                await self._month_store(month).async_save_durably({"sessions": sessions})
+            except BaseException:
+                self._dirty.update(changes)
+                raise
 
     async def async_sessions(
         self, start: datetime | None = None, end: datetime | None = None
@@ -153,12 +174,6 @@ class SessionLedger:
         for month in months:
             found.extend(await self._async_month(month, keep=False))
         return found
-
-    async def async_save_now(self) -> None:
-        """Write the months with a pending save (the entry unloads)."""
-        for save in self._saves.values():
-            if save.pending:
-                await save.async_save_now()
 
     async def async_remove(self) -> None:
         """Delete every month, the index and a not yet migrated single file."""

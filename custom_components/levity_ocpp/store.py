@@ -15,9 +15,8 @@ from .csms.local_list import local_list_to_dict, restore_local_list
 from .csms.meter import SampledValue
 from .csms.model import ChargePoint, Connection, Connector, Reading
 from .csms.redaction import SECRET_CONFIGURATION_KEY
-from .csms.transactions import Transaction, TransactionBook
+from .csms.transactions import Transaction
 from .delayed_save import DelayedSave
-from .ledger import SessionLedger
 
 STORAGE_VERSION = 1
 _LOGGER = logging.getLogger(__name__)
@@ -218,57 +217,3 @@ class ChargePointStore:
     async def async_remove(self) -> None:
         """Delete the file (the config entry was removed)."""
         await self._store.async_remove()
-
-
-class SessionStore:
-    """The transaction book (id counter, open sessions) and the ledger of finished ones.
-
-    The book is small and saved before every reply that depends on it; the
-    ledger (see ledger.py) is saved when a session ends. Recorder events are
-    purged after some days, the ledger is not.
-    """
-
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Use a book file and the ledger's files per config entry."""
-        self._book_store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.transactions", private=True
-        )
-        self.book = TransactionBook()
-        self._book_save = DelayedSave(hass, self._book_store, self._book_data)
-        self.ledger = SessionLedger(hass, entry_id)
-
-    def _book_data(self) -> dict[str, Any]:
-        # Not `self.book.to_dict`: loading replaces the book.
-        return self.book.to_dict()
-
-    async def async_load(self) -> None:
-        """Read the book and the ledger's index saved before."""
-        if data := await self._book_store.async_load():
-            self.book = TransactionBook.from_dict(data)
-        await self.ledger.async_load()
-
-    async def async_save_book(self) -> None:
-        """Save the id counter and open sessions now."""
-        await self._book_save.async_save_now()
-
-    async def async_save_now(self) -> None:
-        """Save the book and the ledger now (the entry unloads)."""
-        await self.async_save_book()
-        await self.ledger.async_save_now()
-
-    def schedule_save_book(self) -> None:
-        """Save the open sessions' latest readings soon (within SAVE_DELAY)."""
-        self._book_save.schedule()
-
-    async def async_record_session(self, transaction: Transaction) -> None:
-        """Add a finished session to the ledger and save it now."""
-        await self.ledger.async_add(transaction.record())
-
-    async def async_update_session(self, transaction: Transaction, *, save_now: bool) -> None:
-        """Replace a session's ledger record with its corrected one; save now or soon."""
-        await self.ledger.async_replace(transaction.record(), save_now=save_now)
-
-    async def async_remove(self) -> None:
-        """Delete the book and every ledger file (the config entry was removed)."""
-        await self._book_store.async_remove()
-        await self.ledger.async_remove()

@@ -52,8 +52,12 @@ class CentralSystemHooks:
     def readings_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
         """A connector (0: the main meter) reported a measurand series not seen before."""
 
-    async def persist_transactions(self) -> None:
-        """Durably save the transaction book now; a reply to the charger depends on it."""
+    async def persist_transactions(self, transaction: Transaction | None = None) -> None:
+        """Durably save what changed in the book now; a reply to the charger depends on it.
+
+        `transaction`: the one that changed (opened, ended, corrected) with the id
+        counter; None: the book changed beyond one transaction (save all of it).
+        """
 
     def transactions_changed(self) -> None:
         """The book changed in a way worth saving soon (meter readings of open sessions)."""

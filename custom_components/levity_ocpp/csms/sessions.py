@@ -129,7 +129,12 @@ class SessionManager:
                 charge_point, connector, _message_register(meter_start_wh), started_at
             )
         # The id must survive a crash before the charger learns it (no reuse, ever).
-        await self.hooks.persist_transactions()
+        try:
+            await self.hooks.persist_transactions(transaction)
+        except BaseException:
+            # Not answered: the charger's retry opens the session anew (under a new id).
+            self.book.withdraw(transaction)
+            raise
         connector.transaction = transaction
         self.hooks.session_started(charge_point, transaction)
         charge_point.notify(connector_id)
@@ -268,7 +273,7 @@ class SessionManager:
             return
         # Such events come in a burst (a reconnect's queue): one correction for it.
         await self.hooks.session_amended(charge_point, transaction, hourly_before, final=False)
-        await self.hooks.persist_transactions()
+        await self.hooks.persist_transactions(transaction)
         charge_point.notify(transaction.connector_id)
 
     async def charge_point_removed(self, charge_point: ChargePoint) -> None:
@@ -316,7 +321,7 @@ class SessionManager:
             connector.transaction = None
             connector.last_transaction = transaction
         await self.hooks.session_stopped(charge_point, transaction)
-        await self.hooks.persist_transactions()
+        await self.hooks.persist_transactions(transaction)
         charge_point.notify(transaction.connector_id)
 
     def _orphan_reported_on(
@@ -367,7 +372,7 @@ class SessionManager:
         await self.hooks.session_amended(
             charge_point, orphan, hourly_before, final=stop is not None
         )
-        await self.hooks.persist_transactions()
+        await self.hooks.persist_transactions(orphan)
         charge_point.notify(orphan.connector_id)
 
     def _transaction_for_meter_values(

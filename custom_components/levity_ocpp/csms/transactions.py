@@ -295,6 +295,34 @@ class TransactionBook:
     # anew on the connector): the charger may still deliver queued MeterValues and
     # its StopTransaction for them, which complete the session instead of being lost.
     orphans: dict[int, Transaction] = field(default_factory=dict)
+    # The open transactions by charge point: a message of one charger looks at its
+    # own, not at the fleet's. Kept by the methods that open and close them.
+    _by_charge_point: dict[str, dict[int, Transaction]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        """Index the open transactions given."""
+        for transaction in self.open.values():
+            self._index(transaction)
+
+    def _index(self, transaction: Transaction) -> None:
+        self._by_charge_point.setdefault(transaction.charge_point_id, {})[
+            transaction.transaction_id
+        ] = transaction
+
+    def _take_open(self, transaction_id: int) -> None:
+        if (transaction := self.open.pop(transaction_id, None)) is None:
+            return
+        own = self._by_charge_point[transaction.charge_point_id]
+        del own[transaction_id]
+        if not own:
+            del self._by_charge_point[transaction.charge_point_id]
+
+    def _put_open(self, transaction: Transaction) -> None:
+        self._take_open(transaction.transaction_id)
+        self.open[transaction.transaction_id] = transaction
+        self._index(transaction)
 
     def allocate(
         self,
@@ -318,16 +346,39 @@ class TransactionBook:
             charger_transaction_id=charger_transaction_id,
         )
         self.next_id += 1
-        self.open[transaction.transaction_id] = transaction
+        self._put_open(transaction)
+        self._succeed_orphans(transaction)
+        return transaction
+
+    def _succeed_orphans(self, transaction: Transaction) -> None:
+        """Where the connector's next session began bounds its orphans' late reports."""
         for orphan in self.orphans.values():
             if (
-                orphan.charge_point_id == charge_point_id
-                and orphan.connector_id == connector_id
+                orphan.charge_point_id == transaction.charge_point_id
+                and orphan.connector_id == transaction.connector_id
                 and orphan.successor_started_at is None
+                and orphan.transaction_id < transaction.transaction_id
             ):
-                orphan.successor_meter_start_wh = meter_start_wh
-                orphan.successor_started_at = started_at
-        return transaction
+                orphan.successor_meter_start_wh = transaction.meter_start_wh
+                orphan.successor_started_at = transaction.started_at
+
+    def restore(self, transaction: Transaction, next_id: int) -> None:
+        """Take a transaction's state as it was journaled (after a crash); repeatable.
+
+        `next_id` is the counter when it was journaled: an id given out is never
+        given out again.
+        """
+        self.next_id = max(self.next_id, next_id, transaction.transaction_id + 1)
+        transaction_id = transaction.transaction_id
+        if transaction.is_open:
+            self.orphans.pop(transaction_id, None)
+            self._put_open(transaction)
+            self._succeed_orphans(transaction)
+            return
+        self._take_open(transaction_id)
+        if transaction_id in self.orphans or transaction.closed_by == CLOSED_BY_CENTRAL_SYSTEM:
+            self.orphans[transaction_id] = transaction
+            self._trim_orphans()
 
     def find_resent(
         self,
@@ -338,10 +389,9 @@ class TransactionBook:
         meter_start_wh: float,
     ) -> Transaction | None:
         """The open transaction a repeated StartTransaction (our reply was lost) refers to."""
-        for transaction in self.open.values():
+        for transaction in self._by_charge_point.get(charge_point_id, {}).values():
             if (
-                transaction.charge_point_id == charge_point_id
-                and transaction.connector_id == connector_id
+                transaction.connector_id == connector_id
                 and transaction.id_tag == id_tag
                 and transaction.started_at == started_at
                 and transaction.meter_start_wh == meter_start_wh
@@ -353,9 +403,8 @@ class TransactionBook:
         """Open transactions of a charge point (or of one of its connectors)."""
         return [
             transaction
-            for transaction in self.open.values()
-            if transaction.charge_point_id == charge_point_id
-            and (connector_id is None or transaction.connector_id == connector_id)
+            for transaction in self._by_charge_point.get(charge_point_id, {}).values()
+            if connector_id is None or transaction.connector_id == connector_id
         ]
 
     def close(
@@ -370,11 +419,18 @@ class TransactionBook:
     ) -> None:
         """End a session with its final reading; it leaves the book (the ledger keeps it)."""
         transaction.end(stopped_at, meter_stop_wh, reason, closed_by, stop_id_tag)
-        self.open.pop(transaction.transaction_id, None)
+        self._take_open(transaction.transaction_id)
         if closed_by == CLOSED_BY_CENTRAL_SYSTEM:
             self.orphans[transaction.transaction_id] = transaction
-            while len(self.orphans) > MAX_ORPHANS:
-                del self.orphans[min(self.orphans)]
+            self._trim_orphans()
+
+    def _trim_orphans(self) -> None:
+        while len(self.orphans) > MAX_ORPHANS:
+            del self.orphans[min(self.orphans)]
+
+    def withdraw(self, transaction: Transaction) -> None:
+        """Drop an open transaction the charger was never told of (its save failed)."""
+        self._take_open(transaction.transaction_id)
 
     def forget(self, charge_point_id: str) -> None:
         """Drop what the book keeps of a removed charge point (its orphans)."""

@@ -1,0 +1,148 @@
+"""The transaction book and the session ledger on disk, kept durable by a journal.
+
+A reply that depends on a change (a new transaction id, a finished session's
+record) waits for that change's journal line only (journal.py). The full book and
+the changed ledger months are written by a checkpoint within SAVE_DELAY, after
+which the journal they contain is deleted. A restart reads the files, replays
+the journal on top and checkpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from homeassistant.core import HomeAssistant
+
+from .const import DOMAIN
+from .csms.transactions import Transaction, TransactionBook
+from .delayed_save import DelayedRun
+from .durable_store import DurableStore, NotWritten
+from .journal import Journal, JournalError, Record
+from .ledger import SessionLedger
+
+_LOGGER = logging.getLogger(__name__)
+
+# The book's field naming the journal generation it was taken at: older
+# generations are in it, so their transaction records are not replayed on it.
+_GENERATION = "journal"
+
+
+class SessionStore:
+    """The transaction book (id counter, open sessions) and the ledger of finished ones.
+
+    Recorder events are purged after some days, the ledger is not.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Use a book file, the ledger's files and a journal per config entry."""
+        self._hass = hass
+        self._book_store = DurableStore(hass, f"{DOMAIN}.{entry_id}.transactions")
+        self.book = TransactionBook()
+        self._journal = Journal(hass, entry_id)
+        self._checkpoint = DelayedRun(
+            hass, self.async_checkpoint, f"{DOMAIN} checkpoint of {entry_id}"
+        )
+        self.ledger = SessionLedger(hass, entry_id, self._journal, self._checkpoint.schedule)
+        self._lock = asyncio.Lock()
+        self._failing = False
+
+    async def async_load(self) -> None:
+        """Read the book and the ledger's index, then what the journal adds to them."""
+        data = await self._book_store.async_load() or {}
+        if data:
+            self.book = TransactionBook.from_dict(data)
+        generation = data.get(_GENERATION)
+        snapshot = generation if isinstance(generation, int) else 0
+        await self.ledger.async_load()
+        records = await self._journal.async_load(at_least=snapshot)
+        if not records:
+            return
+        unreadable: list[Record] = []
+        for record_generation, record in records:
+            if not await self._async_replay(record, replay_book=record_generation >= snapshot):
+                unreadable.append(record)
+        if unreadable:
+            _LOGGER.error(
+                "Skipped %d journaled changes that could not be read, the first: %.200s",
+                len(unreadable),
+                unreadable[0],
+            )
+        _LOGGER.info("Recovered %d changes from the journal", len(records) - len(unreadable))
+        await self.async_checkpoint()
+
+    async def _async_replay(self, record: Record, *, replay_book: bool) -> bool:
+        try:
+            if "session" in record:
+                await self.ledger.async_restore(record["session"])
+            elif "transaction" in record:
+                if replay_book:
+                    transaction = Transaction.from_dict(record["transaction"])
+                    self.book.restore(transaction, int(record["next_id"]))
+            else:
+                return False
+        except KeyError, TypeError, ValueError, AttributeError:
+            return False
+        return True
+
+    async def async_persist(self, transaction: Transaction) -> None:
+        """Make a transaction's state (a new id, an end) durable now, by the journal."""
+        await self._journal.async_append(
+            {"transaction": transaction.to_dict(), "next_id": self.book.next_id}
+        )
+        self._checkpoint.schedule()
+
+    async def async_save_book(self) -> None:
+        """Save the whole book now (it changed beyond one transaction); raise if not."""
+        await self.async_checkpoint(strict=True)
+
+    def schedule_save_book(self) -> None:
+        """Save the open sessions' latest readings soon (within SAVE_DELAY)."""
+        self._checkpoint.schedule()
+
+    async def async_save_now(self) -> None:
+        """Checkpoint now (the entry unloads)."""
+        self._checkpoint.cancel()
+        await self.async_checkpoint()
+
+    async def async_checkpoint(self, *, strict: bool = False) -> None:
+        """Write the book and the changed months, then drop the journal they contain.
+
+        A failure keeps the journal (nothing is lost; a later checkpoint retries):
+        logged once, raised only if `strict`.
+        """
+        async with self._lock:
+            # Appends from here on go to the next generation: not in this snapshot.
+            generation = self._journal.rotate()
+            book = {**self.book.to_dict(), _GENERATION: generation}
+            months = self.ledger.take_changes()
+            try:
+                await self.ledger.async_write(months)
+                await self._book_store.async_save_durably(book)
+            except NotWritten:
+                if strict:
+                    raise
+                # While HA stops, HA writes the files at its final write; the journal
+                # stays until the next start has checked them.
+                if not self._failing and not self._hass.is_stopping:
+                    _LOGGER.warning(
+                        "Could not write the sessions' files; the journal keeps every "
+                        "change until a later save succeeds"
+                    )
+                    self._failing = True
+                return
+            self._failing = False
+            # Logged by the journal; replaying what a snapshot has changes nothing.
+            with contextlib.suppress(JournalError):
+                await self._journal.async_discard_before(generation)
+
+    async def async_record_session(self, transaction: Transaction) -> None:
+        """Add a finished session (or its correction) to the ledger; durable on return."""
+        await self.ledger.async_add(transaction.record())
+
+    async def async_remove(self) -> None:
+        """Delete the book, every ledger file and the journal (the entry was removed)."""
+        await self._book_store.async_remove()
+        await self.ledger.async_remove()
+        await self._journal.async_remove()
