@@ -41,28 +41,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _config_entries(ocpp_port: int, charge_points: int) -> dict[str, Any]:
+# One central system holds up to this many chargers; a larger site is split over
+# several, each on its own port (README "Large sites": HA's cap of 10,000 enabled
+# entities per config entry, ~20-25 per charger, and its repair issue at 90 %).
+CHARGERS_PER_CENTRAL_SYSTEM = 350
+
+
+def central_systems(charge_points: int) -> int:
+    """How many central systems (config entries) a site of this many chargers needs."""
+    return max(1, -(-charge_points // CHARGERS_PER_CENTRAL_SYSTEM))
+
+
+def _config_entries(ocpp_ports: list[int], charge_points: int) -> dict[str, Any]:
     # The shape config_flow.py creates (data: host/port; options: heartbeat, policy,
     # limits), at the current version (migration.py) so no migration runs. Every
     # simulated charger connects from 127.0.0.1: the connection limits are raised as a
     # large site raises them in the options (README "Large sites").
+    from custom_components.levity_ocpp.limit_options import DEFAULTS  # noqa: PLC0415
+
+    connections = max(DEFAULTS.max_connections, 2 * charge_points)
+    now = datetime.now(UTC).isoformat()
+    entries = []
+    for number, ocpp_port in enumerate(ocpp_ports):
+        entry_id = ENTRY_ID if number == 0 else f"{ENTRY_ID[:-9]}{number:09d}"
+        entries.append(_entry(entry_id, ocpp_port, now, connections))
+    return {
+        "version": 1,
+        "minor_version": 5,
+        "key": "core.config_entries",
+        "data": {"entries": entries},
+    }
+
+
+def _entry(entry_id: str, ocpp_port: int, now: str, connections: int) -> dict[str, Any]:
     from custom_components.levity_ocpp.limit_options import (  # noqa: PLC0415
         CONF_MAX_CONNECTIONS,
         CONF_MAX_CONNECTIONS_PER_ADDRESS,
-        DEFAULTS,
     )
     from custom_components.levity_ocpp.migration import MINOR_VERSION, VERSION  # noqa: PLC0415
 
-    connections = max(DEFAULTS.max_connections, 2 * charge_points)
-
-    now = datetime.now(UTC).isoformat()
-    entry: dict[str, Any] = {
+    return {
         "created_at": now,
         "data": {"host": "127.0.0.1", "port": ocpp_port},
         "discovery_keys": {},
         "disabled_by": None,
         "domain": "levity_ocpp",
-        "entry_id": ENTRY_ID,
+        "entry_id": entry_id,
         "minor_version": MINOR_VERSION,
         "modified_at": now,
         "options": {
@@ -79,12 +103,6 @@ def _config_entries(ocpp_port: int, charge_points: int) -> dict[str, Any]:
         "unique_id": None,
         "version": VERSION,
     }
-    return {
-        "version": 1,
-        "minor_version": 5,
-        "key": "core.config_entries",
-        "data": {"entries": [entry]},
-    }
 
 
 @dataclass
@@ -92,10 +110,18 @@ class Hass:
     """One temp config dir and the `hass` process running on it."""
 
     config_dir: Path
-    ocpp_port: int = field(default_factory=free_port)
+    ocpp_ports: list[int] = field(default_factory=lambda: [free_port()])
     probe_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def ocpp_port(self) -> int:
+        return self.ocpp_ports[0]
+
+    @property
+    def ocpp_urls(self) -> list[str]:
+        return [f"ws://127.0.0.1:{port}" for port in self.ocpp_ports]
 
     @property
     def db_path(self) -> Path:
@@ -105,7 +131,10 @@ class Hass:
     def log_path(self) -> Path:
         return self.config_dir / "home-assistant.log"
 
-    def write_config(self, charge_points: int) -> None:
+    def write_config(self, charge_points: int = 1) -> None:
+        """Write the config for a site of this many chargers (split as `central_systems`)."""
+        while len(self.ocpp_ports) < central_systems(charge_points):
+            self.ocpp_ports.append(free_port())
         self.config_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(probe_port=self.probe_port)
@@ -122,7 +151,7 @@ class Hass:
         storage = self.config_dir / ".storage"
         storage.mkdir(exist_ok=True)
         (storage / "core.config_entries").write_text(
-            json.dumps(_config_entries(self.ocpp_port, charge_points), indent=2)
+            json.dumps(_config_entries(self.ocpp_ports, charge_points), indent=2)
         )
         # Onboarding done: no onboarding views, nothing waiting for a user.
         (storage / "onboarding").write_text(
@@ -160,8 +189,9 @@ class Hass:
                 )
             try:
                 await self.ask({"op": "ping"})
-                _, writer = await asyncio.open_connection("127.0.0.1", self.ocpp_port)
-                writer.close()
+                for port in self.ocpp_ports:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
                 return
             except OSError:
                 await asyncio.sleep(0.2)

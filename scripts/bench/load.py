@@ -65,6 +65,7 @@ class Charger:
 
     def __init__(self, fleet: Fleet, number: int) -> None:
         self.fleet = fleet
+        self.number = number
         self.id = f"bench{number:05d}"
         self.ws: ClientConnection | None = None
         self.pending: dict[str, asyncio.Future[Any]] = {}
@@ -240,8 +241,8 @@ class Window:
 
 
 class Fleet:
-    def __init__(self, url: str, count: int) -> None:
-        self.url = url
+    def __init__(self, urls: list[str], count: int) -> None:
+        self.urls = urls  # a large site's central systems: chargers spread over them
         self.chargers = [Charger(self, n) for n in range(1, count + 1)]
         self.tasks: set[asyncio.Task[None]] = set()
         self.commands: dict[str, int] = {}
@@ -254,7 +255,7 @@ class Fleet:
 
         async def one(charger: Charger) -> float:
             async with limit:
-                await charger.connect(self.url)
+                await charger.connect(self.urls[charger.number % len(self.urls)])
                 return 0.0
 
         await asyncio.gather(*(one(c) for c in chosen))
@@ -294,8 +295,8 @@ class Fleet:
 
 
 async def main() -> None:
-    url, count = sys.argv[1], int(sys.argv[2])
-    fleet = Fleet(url, count)
+    urls, count = sys.argv[1].split(","), int(sys.argv[2])
+    fleet = Fleet(urls, count)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)

@@ -51,9 +51,9 @@ class Load:
         self.process = process
 
     @classmethod
-    async def start(cls, url: str, count: int) -> Load:
+    async def start(cls, urls: list[str], count: int) -> Load:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "scripts.bench.load", url, str(count),
+            sys.executable, "-m", "scripts.bench.load", ",".join(urls), str(count),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT,
             limit=ANSWER_LIMIT,  # a window's latencies at 1,000 chargers: ~100 KB a line
         )  # fmt: skip
@@ -80,7 +80,9 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
     config = Path(tempfile.mkdtemp(prefix=f"levity-bench-{count}-"))
     hass = Hass(config)
     hass.write_config(count)
-    report.section(f"N = {count} chargers  (config {config})")
+    report.section(
+        f"N = {count} chargers in {len(hass.ocpp_ports)} central system(s)  (config {config})"
+    )
     hass.start()
     load: Load | None = None
     try:
@@ -91,7 +93,7 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         idle_pct = (hass.cpu_s() - cpu0) / (time.monotonic() - t0) * 100
         rss_before = hass.rss_mib()
 
-        load = await Load.start(f"ws://127.0.0.1:{hass.ocpp_port}", count)
+        load = await Load.start(hass.ocpp_urls, count)
         # The first charger loads the platforms, translations and code every charger
         # shares: RSS per charger is what each further one adds.
         await load.ask({"op": "connect", "n": 1})
