@@ -35,6 +35,7 @@ RSS_MIB_PER_CHARGER = 0.25
 CPU_AT_100 = 3.0  # % of a core at 100 chargers; flat per charger beyond
 START_UP_S = 10.0
 BURST = 100
+RECORDER_DRAIN_S = 600.0
 STARTS = 100  # at least this many StartTransactions measured
 # HA's notice for every custom integration: true of any custom integration, not a problem.
 EXPECTED_WARNINGS = ("We found a custom integration",)
@@ -125,6 +126,10 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         end_ts = time.time()
         cpu_pct = (hass.cpu_s() - cpu0) / elapsed * 100
         gc_figures = await hass.ask({"op": "gc"})
+        # Rows and growth count what the recorder wrote: wait until it has caught up
+        # with the window (at a load it cannot keep up with, that takes a while).
+        backlog = (await hass.ask({"op": "recorder_backlog"}))["backlog"]
+        drain_s = await recorder_drained(hass)
         await asyncio.sleep(7)  # the recorder commits every 5 s (its default)
         db1 = hass.db_bytes()
         rows = hass.state_rows(entity_ids, start_ts, end_ts)
@@ -144,6 +149,8 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
             f"{len(entity_ids)} levity_ocpp entities, {len(meter_ms)} MeterValues, "
             f"{len(start_ms)} StartTransactions, {errors} errors"
         )
+        report.figure("recorder backlog at the window's end", backlog, "events")
+        report.figure("  ... drained after", drain_s, "s")
         report.figure("recorder state rows per charger-minute", rows / charger_minutes, "rows",
                       ROWS_PER_CHARGER_MINUTE)  # fmt: skip
         report.figure("DB growth per charger-day", (db1 - db0) / MIB / charger_minutes * 1440,
@@ -188,6 +195,16 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
             load.process.kill()
         hass.stop()
         report.print()
+
+
+async def recorder_drained(hass: Hass) -> float:
+    """Seconds until the recorder's backlog is empty (polled: it is another process)."""
+    started = time.monotonic()
+    while time.monotonic() - started < RECORDER_DRAIN_S:
+        if not (await hass.ask({"op": "recorder_backlog"}))["backlog"]:
+            break
+        await asyncio.sleep(1)
+    return time.monotonic() - started
 
 
 async def profiled_window(hass: Hass, load: Load, config: Path, report: Report) -> None:

@@ -15,6 +15,7 @@ import json
 import time
 from typing import Any
 
+from homeassistant.components.recorder import get_instance
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -83,6 +84,8 @@ class Probe:
                 return self.gc.figures()
             case "entities":
                 return {"entity_ids": self.entity_ids()}
+            case "recorder_backlog":  # events waiting for the recorder thread
+                return {"backlog": get_instance(self.hass).backlog}
             case "restored":
                 ids = self.entity_ids()
                 enabled = [
