@@ -106,6 +106,7 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         )
         await load.ask({"op": "window", "s": WARMUP_S})
 
+        await recorder_drained(hass)  # the warm-up's rows are not the window's
         await hass.ask({"op": "gc_reset"})
         entity_ids = (await hass.ask({"op": "entities"}))["entity_ids"]
         db0 = hass.db_bytes()
