@@ -20,56 +20,8 @@ from homeassistant.helpers.storage import Store
 SAVE_DELAY = 10.0  # seconds; the longest a change waits to reach the disk
 
 
-class DelayedSave:
-    """Saves `data_fn()` into `store` at most `delay` seconds after a change."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        store: Store[dict[str, Any]],
-        data_fn: Callable[[], dict[str, Any]],
-        delay: float = SAVE_DELAY,
-    ) -> None:
-        """Save what `data_fn` returns at the time of the save."""
-        self._hass = hass
-        self._store = store
-        self._data_fn = data_fn
-        self._delay = delay
-        self._cancel: CALLBACK_TYPE | None = None
-
-    @property
-    def pending(self) -> bool:
-        """Whether a change waits for its save."""
-        return self._cancel is not None
-
-    @callback
-    def schedule(self) -> None:
-        """Save soon; a save already due keeps its time."""
-        if self._cancel is None:
-            self._cancel = async_call_later(self._hass, self._delay, self._due)
-
-    @callback
-    def _due(self, _now: datetime) -> None:
-        self._cancel = None
-        # Taken now: a change from here on opens the next window.
-        data = self._data_fn()
-        self._hass.async_create_task(self._store.async_save(data), f"save {self._store.key}")
-
-    @callback
-    def cancel(self) -> None:
-        """Drop a pending save (the caller saves now or the data is gone)."""
-        if self._cancel is not None:
-            self._cancel()
-            self._cancel = None
-
-    async def async_save_now(self) -> None:
-        """Save immediately, replacing a pending save."""
-        self.cancel()
-        await self._store.async_save(self._data_fn())
-
-
 class DelayedRun:
-    """Runs `job()` at most `delay` seconds after a change (like DelayedSave)."""
+    """Runs `job()` at most `delay` seconds after the first change of a window."""
 
     def __init__(
         self,
@@ -98,7 +50,30 @@ class DelayedRun:
 
     @callback
     def cancel(self) -> None:
-        """Drop a pending run (the caller runs the job now)."""
+        """Drop a pending run (the caller runs the job now, or it is not needed)."""
         if self._cancel is not None:
             self._cancel()
             self._cancel = None
+
+
+class DelayedSave(DelayedRun):
+    """Saves `data_fn()` into `store` at most `delay` seconds after a change."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        store: Store[dict[str, Any]],
+        data_fn: Callable[[], dict[str, Any]],
+        delay: float = SAVE_DELAY,
+    ) -> None:
+        """Save what `data_fn` returns at the time of the save."""
+        # `data_fn()` is called when the window closes, not when the save task
+        # runs: a change from then on opens the next window.
+        super().__init__(hass, lambda: store.async_save(data_fn()), f"save {store.key}", delay)
+        self._store = store
+        self._data_fn = data_fn
+
+    async def async_save_now(self) -> None:
+        """Save immediately, replacing a pending save."""
+        self.cancel()
+        await self._store.async_save(self._data_fn())
