@@ -9,7 +9,6 @@ files), stopping HA, putting that back and starting a new instance on it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 import contextlib
 import copy
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import storage
 from homeassistant.helpers.json import json_bytes
@@ -30,7 +28,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    async_test_home_assistant,
 )
 
 from custom_components.levity_ocpp.const import DOMAIN
@@ -38,6 +35,7 @@ from custom_components.levity_ocpp.delayed_save import SAVE_DELAY
 
 from .client import TestChargePoint, connect_charge_point
 from .conftest import Connect
+from .restart_helpers import restarted
 from .test_ledger import record
 from .test_sessions import get_sessions, meter, sample, stamp, start, stop
 
@@ -74,29 +72,6 @@ async def crash(
         (journal_dir(hass) / name).unlink()
     for name, data in disk.journal.items():
         (journal_dir(hass) / name).write_bytes(data)
-
-
-@contextlib.asynccontextmanager
-async def restarted(
-    hass: HomeAssistant, entry: MockConfigEntry, async_test_recorder: Any
-) -> AsyncIterator[tuple[HomeAssistant, int]]:
-    """A new HA instance on the same config directory; yields it and the server's port."""
-    async with (
-        async_test_home_assistant(config_dir=hass.config.config_dir) as hass2,
-        async_test_recorder(hass2),
-    ):
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        again = MockConfigEntry(
-            domain=DOMAIN,
-            entry_id=entry.entry_id,
-            data=dict(entry.data),
-            options=dict(entry.options),
-        )
-        again.add_to_hass(hass2)
-        assert await hass2.config_entries.async_setup(again.entry_id)
-        await hass2.async_block_till_done()
-        yield hass2, again.runtime_data.central_system.bound_port
-        await hass2.async_stop(force=True)
 
 
 async def checkpoint(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from ocpp.v16 import call
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_test_home_assistant,
 )
-
-from custom_components.levity_ocpp.const import DOMAIN
 
 from .client import connect_charge_point
 from .conftest import Connect
+from .restart_helpers import restarted
 from .test_sessions import get_sessions, meter, stamp, start, stop
 
 ENERGY = "sensor.cp1_energy"
@@ -84,25 +81,12 @@ async def test_stop_after_a_home_assistant_restart_reaches_the_sensor(
     await hass.async_stop()
 
     async with (
-        async_test_home_assistant(config_dir=hass.config.config_dir) as hass2,
-        async_test_recorder(hass2),
+        restarted(hass, setup_integration, async_test_recorder) as (hass2, port),
+        connect_charge_point(port, "/CP1") as cp,
     ):
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            entry_id=setup_integration.entry_id,
-            data=dict(setup_integration.data),
-            options=dict(setup_integration.options),
-        )
-        entry.add_to_hass(hass2)
-        assert await hass2.config_entries.async_setup(entry.entry_id)
+        await stop(cp, tx, 1_004_000, 30)
         await hass2.async_block_till_done()
-        port = entry.runtime_data.central_system.bound_port
-        async with connect_charge_point(port, "/CP1") as cp:
-            await stop(cp, tx, 1_004_000, 30)
-            await hass2.async_block_till_done()
-            assert hass2.states.get(ENERGY).state == "1004.0"
-        await hass2.async_stop(force=True)
+        assert hass2.states.get(ENERGY).state == "1004.0"
 
 
 async def test_a_confirmed_drop_is_a_meter_reset(

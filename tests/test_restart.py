@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant import loader
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from ocpp.v16.enums import ChargePointStatus
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_test_home_assistant,
 )
 
 from custom_components.levity_ocpp.const import DOMAIN
 
 from .client import connect_charge_point
 from .conftest import Connect
+from .restart_helpers import restarted
 from .test_sessions import meter, sample, stamp, start, stop
 
 
@@ -38,24 +37,10 @@ async def test_new_instance_continues_the_session(
     await hass.async_stop()
     assert f"{DOMAIN}.{setup_integration.entry_id}.transactions" in hass_storage
 
-    async with (
-        async_test_home_assistant(config_dir=hass.config.config_dir) as hass2,
-        async_test_recorder(hass2),
-    ):
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            entry_id=setup_integration.entry_id,
-            data=dict(setup_integration.data),
-            options=dict(setup_integration.options),
-        )
-        entry.add_to_hass(hass2)
-        assert await hass2.config_entries.async_setup(entry.entry_id)
-        await hass2.async_block_till_done()
+    async with restarted(hass, setup_integration, async_test_recorder) as (hass2, port):
         # Known before the charger reconnects, with the session's last values.
         assert hass2.states.get("sensor.cp1_session_energy").state == "1.84"
         assert hass2.states.get("sensor.cp1_energy").state == STATE_UNAVAILABLE
-        port = entry.runtime_data.central_system.bound_port
         async with connect_charge_point(port, "/CP1") as cp:
             await cp.status(1, ChargePointStatus.charging)
             await hass2.async_block_till_done()
@@ -75,7 +60,6 @@ async def test_new_instance_continues_the_session(
         assert session["anomalies"] == []
         async with connect_charge_point(port, "/CP1") as cp:
             assert await start(cp, 1_005_000, timestamp=stamp(40)) == tx + 1
-        await hass2.async_stop(force=True)
 
 
 async def test_damaged_or_newer_saved_data_does_not_stop_the_others(

@@ -10,14 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from ocpp.v201.enums import ConnectorStatusEnumType as Status
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_test_home_assistant,
 )
 
 from custom_components.levity_ocpp.const import DOMAIN
@@ -28,6 +26,7 @@ from custom_components.levity_ocpp.session_events import (
 
 from .client_v201 import T0, connect_v201, meter, sampled
 from .conftest import async_wait_until
+from .restart_helpers import restarted
 from .test_orphans import burst_over, hourly_statistics
 from .test_v201 import STATUS, get_sessions
 
@@ -233,22 +232,8 @@ async def test_ha_restart_mid_session_loses_nothing(
         await hass.async_block_till_done()
     await hass.async_stop()
 
-    async with (
-        async_test_home_assistant(config_dir=hass.config.config_dir) as hass2,
-        async_test_recorder(hass2),
-    ):
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            entry_id=setup_integration.entry_id,
-            data=dict(setup_integration.data),
-            options=dict(setup_integration.options),
-        )
-        entry.add_to_hass(hass2)
-        assert await hass2.config_entries.async_setup(entry.entry_id)
-        await hass2.async_block_till_done()
+    async with restarted(hass, setup_integration, async_test_recorder) as (hass2, port2):
         assert hass2.states.get("sensor.cp1_session_energy").state == "1.84"
-        port2 = entry.runtime_data.central_system.bound_port
         assert port2
         async with connect_v201(port2) as cp:
             # An older event queued before the restart is still history.
@@ -274,7 +259,6 @@ async def test_ha_restart_mid_session_loses_nothing(
         assert session["charger_transaction_id"] == "HA-RESTART"
         assert session["energy_kwh"] == pytest.approx(5.0)
         assert session["anomalies"] == []
-        await hass2.async_stop(force=True)
 
 
 async def test_late_ended_without_a_reading_keeps_the_latest(
