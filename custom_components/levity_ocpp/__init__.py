@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     SOURCE_IGNORE,
@@ -190,7 +192,13 @@ async def async_remove_config_entry_device(
     if connector_id is not None:
         return False
     # Forgotten first (its connection closes aside), then its approval goes.
-    central.central_system.forget(charge_point.id)
+    ending = central.central_system.forget(charge_point.id)
+    # Tracked by HA, so a stop or a reload waits for its sessions to be recorded.
+    entry.async_create_task(hass, _wait_for(ending), f"{DOMAIN} remove {charge_point.id}")
     if (subentry := charge_point_subentries(entry).get(charge_point.id)) is not None:
         hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
     return True
+
+
+async def _wait_for(task: asyncio.Task[None]) -> None:
+    await task
