@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from homeassistant.core import callback
+from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .capacity import entity_unique_id
@@ -42,14 +43,22 @@ class LevityEntity(Entity):
     _attr_should_poll = False
     entity_description: LevityEntityDescription
 
+    # Told when the registry entry is deleted (see on_removed_from_registry).
+    _on_registry_removal: Callable[[], None] | None = None
+
     def __init__(
         self,
         central: LevityCentral,
         charge_point: ChargePoint,
         connector_id: int,
         description: LevityEntityDescription,
+        device_info: DeviceInfo | ChildDeviceInfo | None = None,
     ) -> None:
-        """Describe `connector_id` (0: the charge point) of `charge_point`."""
+        """Describe `connector_id` (0: the charge point) of `charge_point`.
+
+        `device_info`: the device's, shared by the entities of one device (HA reads
+        it only when adding them); made here if not given.
+        """
         self.entity_description = description
         self.central = central
         self.charge_point = charge_point
@@ -59,9 +68,8 @@ class LevityEntity(Entity):
             central.entry.entry_id, charge_point.id, connector_id, description.key
         )
         self._attr_unique_id = self.counted_id
-        self._attr_device_info = central.device_info(charge_point, connector_id)
+        self._attr_device_info = device_info or central.device_info(charge_point, connector_id)
         self._last_written: tuple[object, ...] = ()
-        self._registry_removal_callbacks: list[Callable[[], None]] = []
 
     @property
     def connector(self) -> Connector:
@@ -95,13 +103,14 @@ class LevityEntity(Entity):
         """Call `func` when the entity's registry entry is deleted (its device was removed).
 
         Not on every removal from HA: renaming an entity removes and re-adds it.
+        One function per entity (the platform's): no list kept per entity.
         """
-        self._registry_removal_callbacks.append(func)
+        self._on_registry_removal = func
 
     async def async_removed_from_registry(self) -> None:
         """Tell whoever asked that this entity is gone for good; it no longer counts."""
-        for func in self._registry_removal_callbacks:
-            func()
+        if self._on_registry_removal is not None:
+            self._on_registry_removal()
         self.central.capacity.update()
 
     @callback

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from functools import partial
 
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import (
     AddConfigEntryEntitiesCallback,
     async_get_current_platform,
 )
 
-from .capacity import is_essential
+from .capacity import entity_unique_id, is_essential
 from .central import LevityConfigEntry
+from .const import DOMAIN
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .entity import LevityEntity, LevityEntityDescription, Scope
 
@@ -34,12 +36,24 @@ def async_setup_dynamic_entities(
     central = entry.runtime_data
     capacity = central.capacity
     platform = async_get_current_platform().domain
+    registry = er.async_get(entry.runtime_data.hass)
     added: set[tuple[str, int, str]] = set()
+
+    def disabled(unique_id: str) -> bool:
+        """Whether the registry has this entity, disabled: HA would only drop it.
+
+        HA's platform registers a disabled entity's entry and throws the entity
+        away; at a start with many chargers that is most of them, for nothing.
+        The user enabling it reloads the entry, which adds it then.
+        """
+        entity_id = registry.async_get_entity_id(platform, DOMAIN, unique_id)
+        return entity_id is not None and registry.entities[entity_id].disabled
 
     @callback
     def add_missing(charge_point: ChargePoint, connector_id: int) -> None:
         scope = Scope.CHARGE_POINT if connector_id == CHARGE_POINT_CONNECTOR else Scope.CONNECTOR
         connector = charge_point.connector(connector_id)
+        device_info = None  # one for all of this device's entities, once needed
         new: list[LevityEntity] = []
         for description in descriptions:
             key = (charge_point.id, connector_id, description.key)
@@ -48,7 +62,14 @@ def async_setup_dynamic_entities(
                 and key not in added
                 and description.exists_fn(charge_point, connector)
             ):
-                entity = entity_cls(central, charge_point, connector_id, description)
+                unique_id = entity_unique_id(
+                    entry.entry_id, charge_point.id, connector_id, description.key
+                )
+                if disabled(unique_id):
+                    continue  # not marked added: checked again when offered again
+                if device_info is None:
+                    device_info = central.device_info(charge_point, connector_id)
+                entity = entity_cls(central, charge_point, connector_id, description, device_info)
                 if not capacity.admit(
                     platform,
                     entity.counted_id,
