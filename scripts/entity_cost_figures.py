@@ -234,7 +234,10 @@ def _area(filename: str) -> str:
 
 
 async def test_memory_per_charger(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     count = int(os.environ.get("ENTITY_COST_CHARGE_POINTS", "20"))
     # The test harness runs the loop in debug mode: every task keeps its stack.
@@ -263,6 +266,18 @@ async def test_memory_per_charger(
         after = tracemalloc.take_snapshot()
         after_types, after_entries, after_disabled, after_entities = census()
         tracemalloc.stop()
+    # A restart (here: a reload) with every charger known: entity objects made.
+    made = 0
+    entity_init = levity_entity.LevityEntity.__init__
+
+    def counted_init(entity: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal made
+        made += 1
+        entity_init(entity, *args, **kwargs)
+
+    monkeypatch.setattr(levity_entity.LevityEntity, "__init__", counted_init)
+    assert await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done()
     areas: Counter[str] = Counter()
     for stat in after.compare_to(before, "filename"):
         areas[_area(stat.traceback[0].filename)] += stat.size_diff
@@ -270,6 +285,7 @@ async def test_memory_per_charger(
     print(f"registry entries {(after_entries - before_entries) / count:.1f}")
     print(f"  of them disabled {(after_disabled - before_disabled) / count:.1f}")
     print(f"entity objects {(after_entities - before_entities) / count:.1f}")
+    print(f"entity objects made at a restart {made / (2 * count):.1f}")
     print(f"tracemalloc KiB {sum(areas.values()) / count / 1024:.1f}")
     for area, size in areas.most_common():
         print(f"  {area:32} {size / count / 1024:8.1f}")
