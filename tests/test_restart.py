@@ -6,7 +6,8 @@ from typing import Any
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from ocpp.v16.enums import ChargePointStatus
+from homeassistant.helpers import entity_registry as er
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -108,3 +109,38 @@ async def test_damaged_or_newer_saved_data_does_not_stop_the_others(
     assert central.charge_points["GOOD"].connector(1).transaction.transaction_id == 7
     assert "Skipped a saved charge point" in caplog.text
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_disabled_entities_stay_registered_and_appear_once_enabled(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+    async_test_recorder: Any,
+) -> None:
+    """After a restart a disabled entity is still listed (disabled, no state); enabled, it shows."""
+    error_code = "sensor.cp1_error_code"
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.faulted, ChargePointErrorCode.ground_failure)
+        await hass.async_block_till_done()
+    await hass.async_stop()
+
+    async with restarted(hass, setup_integration, async_test_recorder) as (hass2, _port):
+        registry = er.async_get(hass2)
+        entry = registry.async_get(error_code)
+        assert entry is not None
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        assert hass2.states.get(error_code) is None
+        assert hass2.states.get("sensor.cp1_status") is not None  # the enabled ones are back
+
+        registry.async_update_entity(error_code, disabled_by=None)
+        assert await hass2.config_entries.async_reload(setup_integration.entry_id)
+        await hass2.async_block_till_done()
+        assert hass2.states.get(error_code) is not None
+        again = hass2.config_entries.async_get_entry(setup_integration.entry_id)
+        assert again is not None
+        port = again.runtime_data.central_system.bound_port
+        async with connect_charge_point(port, "/CP1") as cp:
+            await cp.status(1, ChargePointStatus.faulted, ChargePointErrorCode.ground_failure)
+            await hass2.async_block_till_done()
+            assert hass2.states.get(error_code).state == "ground_failure"
