@@ -907,6 +907,33 @@ async def remove_device(hass: HomeAssistant, hass_ws_client: WebSocketGenerator)
     return remove
 
 
+async def test_a_charger_removed_while_its_configuration_is_read_stays_removed(
+    hass: HomeAssistant,
+    remove_device: RemoveDevice,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+) -> None:
+    """The core reporting its configuration after the removal brings back nothing.
+
+    (The GetConfiguration answer, read after its boot, can be handled just after the
+    user removed it: the core's hook then reaches HA for a charger it no longer has.)
+    """
+    entry = setup_integration
+    async with connect_configured(connect) as cp:
+        await cp.boot()
+        await hass.async_block_till_done()
+        model = entry.runtime_data.charge_points["CP1"]
+        device = device_named(hass, entry, "CP1")
+        assert device is not None
+        assert (await remove_device(device.id))["success"]
+        await asyncio.wait_for(cp.connection.wait_closed(), 5)
+        await hass.async_block_till_done()
+    entry.runtime_data.charge_point_configured(model)
+    await hass.async_block_till_done()
+    assert device_named(hass, entry, "CP1") is None
+    assert er.async_get(hass).async_get(CONNECTED) is None
+
+
 async def test_removing_a_connected_charge_point_closes_its_connection(
     hass: HomeAssistant,
     remove_device: RemoveDevice,

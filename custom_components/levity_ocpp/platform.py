@@ -51,6 +51,10 @@ def async_setup_dynamic_entities(
 
     @callback
     def add_missing(charge_point: ChargePoint, connector_id: int) -> None:
+        if central.charge_points.get(charge_point.id) is not charge_point:
+            # Removed meanwhile (its configuration, read after its boot, arrived
+            # after the user removed it): its device and entities stay gone.
+            return
         scope = Scope.CHARGE_POINT if connector_id == CHARGE_POINT_CONNECTOR else Scope.CONNECTOR
         connector = charge_point.connector(connector_id)
         device_info = None  # one for all of this device's entities, once needed
