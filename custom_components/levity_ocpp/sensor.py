@@ -187,7 +187,10 @@ SESSION_SENSORS: tuple[LevitySensorDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         # "total" with last_reset at the session start: each session counts from 0.
         state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=2,
+        # 0.1 kWh, as the register: at 0.01 a charging session wrote a row on every
+        # message (6 of a charger's ~10 rows a minute). Statistics stay exact and a
+        # session's end writes its exact total (visible_change.py).
+        suggested_display_precision=1,
         value_fn=lambda _, c: _session_energy(c),
         write_rule=WriteRule.VISIBLE_CHANGE,
         last_reset_fn=lambda c: c.session.started_at if c.session else None,
