@@ -24,6 +24,13 @@ import pytest
 
 from custom_components.levity_ocpp.csms import schema_check
 
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """No Home Assistant in this module (overrides the HA fixture of conftest.py)."""
+
+
 SCHEMA_DIRS = {"1.6": "v16", "2.0.1": "v201"}
 # The library parses these with decimal.Decimal; they keep its validation alone.
 DECIMAL = {
