@@ -25,7 +25,6 @@ import pytest
 from custom_components.levity_ocpp.csms import schema_check
 
 
-
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations() -> None:
     """No Home Assistant in this module (overrides the HA fixture of conftest.py)."""

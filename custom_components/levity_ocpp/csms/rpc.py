@@ -41,6 +41,7 @@ from ocpp.exceptions import (
 from ocpp.messages import Call, CallResult, MessageType
 from websockets.exceptions import ConnectionClosed
 
+from . import schema_check
 from .commands import (
     ChargePointOffline,
     CommandCallError,
@@ -59,7 +60,6 @@ from .frames import (
 from .guards import CLOSE_POLICY_VIOLATION, ConnectionGuard, clipped
 from .lenient import fit_call, fit_result
 from .model import ChargePoint
-from .schema_check import to_snake_case, validate
 
 _LOGGER = logging.getLogger(__name__)
 # How long a request whose answer arrived just before the connection closed may
@@ -336,19 +336,13 @@ class FramedChargePoint(LibraryChargePoint):
         key spellings are looked up and the handler's signature is read once.
         """
         version = self._ocpp_version
-        try:
-            handlers = self.route_map[msg.action]
-        except KeyError:
+        handlers = self.route_map.get(msg.action, {})
+        if "_on_action" not in handlers:  # _answer refuses these before (with the right code)
             _raise_key_error(msg.action, version)
-            return None
         if not handlers.get("_skip_schema_validation", False):
-            await validate(msg, version)
-        snake_case_payload = to_snake_case(msg.payload)
-        try:
-            handler = handlers["_on_action"]
-        except KeyError:
-            _raise_key_error(msg.action, version)
-            return None
+            await schema_check.validate(msg, version)
+        snake_case_payload = schema_check.to_snake_case(msg.payload)
+        handler = handlers["_on_action"]
         try:
             response = self._run_handler(handler, snake_case_payload, msg.unique_id)
             if inspect.isawaitable(response):
@@ -361,7 +355,7 @@ class FramedChargePoint(LibraryChargePoint):
             snake_to_camel_case(remove_nones(serialize_as_dict(response)))
         )
         if not handlers.get("_skip_schema_validation", False):
-            await validate(result, version)
+            await schema_check.validate(result, version)
         await self._send(result.to_json())
         try:
             after = handlers["_after_action"]
@@ -416,10 +410,38 @@ class FramedChargePoint(LibraryChargePoint):
         self._awaited[unique_id] = self._actions[unique_id] = action
         skip = skip_schema_validation or not self.guard.settings().validate_schema
         try:
-            return await super().call(payload, suppress, unique_id, skip)
+            return await self._call(payload, suppress, unique_id, skip)
         finally:
             self._awaited.pop(unique_id, None)
             self._actions.pop(unique_id, None)
+
+    async def _call(self, payload: Any, suppress: bool, unique_id: str, skip: bool) -> Any:
+        """The library's `call`, with the request and its answer validated as in `_handle_call`."""
+        request = Call(
+            unique_id,
+            type(payload).__name__,
+            remove_nones(snake_to_camel_case(serialize_as_dict(payload))),
+        )
+        if not skip:
+            await schema_check.validate(request, self._ocpp_version)
+        async with self._call_lock:  # one request of ours outstanding at a time
+            await self._send(request.to_json())
+            try:
+                response = await self._get_specific_response(unique_id, self._response_timeout)
+            except TimeoutError as error:
+                raise TimeoutError(
+                    f"Waited {self._response_timeout}s for response on {request.to_json()}."
+                ) from error
+        if response.message_type_id == MessageType.CallError:
+            self.logger.warning("Received a CALLError: %s'", response)
+            if suppress:
+                return None
+            raise response.to_exception()
+        if not skip:
+            response.action = request.action
+            await schema_check.validate(response, self._ocpp_version)
+        result_class = getattr(self._call_result, request.action)
+        return result_class(**schema_check.to_snake_case(response.payload))
 
     async def _get_specific_response(self, unique_id: str, timeout: float) -> Any:  # noqa: ASYNC109 - the library's signature
         """The answer to our request `unique_id`, within `timeout` (TimeoutError otherwise)."""
@@ -467,7 +489,7 @@ class FramedChargePoint(LibraryChargePoint):
         if not self.active:
             raise ChargePointOffline(self.id, action)
         try:
-            await validate(
+            await schema_check.validate(
                 Call("-", action, remove_nones(snake_to_camel_case(serialize_as_dict(payload)))),
                 self._ocpp_version,
             )
