@@ -38,6 +38,8 @@ _DECIMAL_SCHEMAS = frozenset(
 )
 
 # Compiled checks by (version, message type, action); None: none, ask the library.
+# Bounded: only actions with a handler (others are refused before) and our own
+# requests reach here.
 _checks: dict[tuple[str, int, str], Check | None] = {}
 
 # Key spellings seen, camelCase -> snake_case. Bounded: a charger may send keys
