@@ -494,13 +494,18 @@ async def test_a_bug_of_ours_costs_one_answer_and_a_few_tracebacks(
 ) -> None:
     central = await start()
 
+    def broken_serializer(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
     async def broken(*_: Any) -> None:
         raise RuntimeError("a bug")
 
     async with ws_connect(url(central), subprotocols=["ocpp1.6"]) as websocket:
         await raw_reply(websocket, [2, "b", "BootNotification", BOOT])
-        # In the library's handling around our handler...
-        monkeypatch.setattr("ocpp.charge_point.validate_payload", broken)
+        # In the handling around our handler (the library's serializing of its reply)...
+        monkeypatch.setattr(
+            "custom_components.levity_ocpp.csms.rpc.serialize_as_dict", broken_serializer
+        )
         for number in range(10):
             reply = await raw_reply(websocket, [2, f"h{number}", "Heartbeat", {}])
             assert reply[:3] == [4, f"h{number}", "InternalError"]

@@ -5,7 +5,9 @@ real WebSockets), each charging a session and sending MeterValues as fast as the
 central system answers. Then a hostile burst: chargers sending 100 frames of 1 MiB
 each, with the default 64 KiB frame limit (each closed with 1009) and with the limit
 raised to 2 MiB (each taken and answered), and what memory stays behind per charger.
-Prints the figures against the targets and exits 1 if a target is missed. Run with
+Last, what handling one MeterValues costs on the library's path and on ours
+(handling.py). Prints the figures against the targets and exits 1 if a target is
+missed. Run with
 `scripts/benchmark [--charge-points 20] [--messages 300] [--hostile-charge-points 5]`.
 """
 
@@ -247,6 +249,9 @@ async def benchmark(charge_points: int, messages: int, hostile_charge_points: in
     kib = await measure_memory(charge_points, 250)
     refused = await measure_hostile(hostile_charge_points, 64 * KIB)
     taken = await measure_hostile(hostile_charge_points, 2 * MIB)
+    from .handling import measure as measure_handling, report as handling_report  # noqa: PLC0415 - it imports this module
+
+    handling = handling_report(await measure_handling(1000))
 
     checks = [
         (
@@ -282,6 +287,7 @@ async def benchmark(charge_points: int, messages: int, hostile_charge_points: in
             f"  {name:30s} frame log {burst.frame_log_kib:5.1f} KiB per charge point; "
             f"RSS {burst.rss_mib:+.1f} MiB, {burst.rss_trimmed_mib:+.1f} MiB after malloc_trim"
         )
+    print("\n".join(handling))
     failed = False
     for name, value, target, ok in checks:
         failed |= not ok
