@@ -2,12 +2,17 @@
 
 The core (`csms.CentralSystem`, no Home Assistant) runs in this process; N simulated
 chargers run in a child process (so their objects are not counted), each booting,
-starting a session and sending MeterValues (3 phases, 8 sampled values) every
-`--interval` seconds for `--minutes`. Printed: garbage-collector-tracked objects per
-charger once all are charging, Python memory retained per charger at each minute
-(tracemalloc, so it levels off or not), the allocation sites that grew most, and the
-MeterValues round trips seen by the chargers. Every listener of every entity is
-stood in for by one counting listener per connector.
+starting a session, sending MeterValues every `--interval` seconds for `--minutes` and
+stopping it (with transactionData). A MeterValues is what a real 3-phase charger sends:
+11 sampled values (energy register, power, current and voltage per phase, SoC,
+temperature, offered current). Printed: garbage-collector-tracked objects
+per charger once all are charging, Python memory retained per charger at each minute
+(tracemalloc, so it levels off or not), the allocation sites that grew most, the CPU
+time this process spent per MeterValues between minute 1 and the last minute (the
+whole core: WebSocket, ocpp library, handler, model), what parsing costs per sampled
+value, and the MeterValues round trips seen by the chargers. Every listener of every
+entity is stood in for by one counting listener per connector. `--profile` adds the
+functions the core spent that time in (cProfile, which slows it).
 
 Run with `.venv/bin/python -m scripts.footprint --charge-points 300 --minutes 3`.
 """
@@ -17,23 +22,72 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 from datetime import UTC, datetime, timedelta
 import gc
 import json
 import logging
+import pstats
 import statistics
 import sys
 import time
+import timeit
 import tracemalloc
+from typing import Any
 
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from custom_components.levity_ocpp.csms.guards import Limits
+from custom_components.levity_ocpp.csms.meter import parse_meter_values
 from custom_components.levity_ocpp.csms.server import CentralSystem
 
-from .bench.core import BenchChargePoint, CountingHooks, meter_value
+from .bench.core import BenchChargePoint, CountingHooks
+
+
+def meter_value(at: datetime, energy_wh: float) -> list[dict[str, Any]]:
+    """One MeterValues sample of a charging 3-phase charger (11 sampled values)."""
+    values: list[dict[str, Any]] = [
+        {
+            "value": f"{energy_wh:.1f}",
+            "measurand": "Energy.Active.Import.Register",
+            "unit": "Wh",
+            "context": "Sample.Periodic",
+            "location": "Outlet",
+        },
+        {"value": "11040", "measurand": "Power.Active.Import", "unit": "W"},
+    ]
+    for phase in ("L1", "L2", "L3"):
+        values += [
+            {"value": "16.0", "measurand": "Current.Import", "unit": "A", "phase": phase},
+            {"value": "230.1", "measurand": "Voltage", "unit": "V", "phase": f"{phase}-N"},
+        ]
+    values += [
+        {"value": "55", "measurand": "SoC", "unit": "Percent", "location": "EV"},
+        {"value": "31.5", "measurand": "Temperature", "unit": "Celsius", "location": "Body"},
+        {"value": "16", "measurand": "Current.Offered", "unit": "A"},
+    ]
+    return [{"timestamp": at.isoformat(), "sampledValue": values}]
+
+
+class MeterCountingHooks(CountingHooks):
+    """Also counts the MeterValues (and stops) that changed a session."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session_changes = 0
+
+    def transactions_changed(self) -> None:
+        self.session_changes += 1
+
+
+def parse_cost_us() -> float:
+    """What parsing one sampled value costs here, in µs (the message the chargers send)."""
+    message = meter_value(datetime.now(UTC), 1234.5)
+    count = len(message[0]["sampledValue"])
+    runs = 2000
+    return timeit.timeit(lambda: parse_meter_values(message), number=runs) / runs / count * 1e6
 
 
 async def _charger(port: int, charge_point_id: str, args: argparse.Namespace) -> list[float]:
@@ -67,6 +121,14 @@ async def _charger(port: int, charge_point_id: str, args: argparse.Namespace) ->
                 latencies.append((time.perf_counter() - sent) * 1000)
                 n += 1
                 await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - now)))
+            await cp.call(
+                call.StopTransaction(
+                    meter_stop=int(n * 30),
+                    timestamp=(start + timedelta(seconds=n)).isoformat(),
+                    transaction_id=tx.transaction_id,
+                    transaction_data=meter_value(start + timedelta(seconds=n), n * 30.0),
+                )
+            )
             return latencies
         finally:
             reader.cancel()
@@ -100,7 +162,7 @@ async def serve(args: argparse.Namespace) -> None:
     limits = Limits(
         max_connections=n + 10, max_connections_per_address=n + 10, messages_per_second=1000
     )
-    hooks = CountingHooks()
+    hooks = MeterCountingHooks()
     central = CentralSystem(
         host="127.0.0.1", port=0, heartbeat_interval=3600, hooks=hooks, limits=limits
     )
@@ -127,9 +189,14 @@ async def serve(args: argparse.Namespace) -> None:
     output = asyncio.create_task(child.communicate())
     began = time.monotonic()
     snapshots: list[tracemalloc.Snapshot] = []
+    profile = cProfile.Profile() if args.profile else None
+    cpu: list[tuple[float, int]] = []  # (process CPU seconds, MeterValues so far) each minute
     print(f"{n} chargers, MeterValues every {args.interval:g} s for {args.minutes:g} min")
+    print(f"  parsing: {parse_cost_us():.2f} µs per sampled value")
     for minute in range(1, int(args.minutes) + 1):
         await asyncio.sleep(began + 60 * minute - time.monotonic())
+        # (before the collection below, which is this script's, not the core's)
+        cpu.append((time.process_time(), hooks.session_changes))
         charging = sum(1 for cp in central.charge_points.values() if cp.connected)
         gc.collect()
         objects = (len(gc.get_objects()) - objects_before) / n
@@ -138,11 +205,29 @@ async def serve(args: argparse.Namespace) -> None:
             snapshots.append(tracemalloc.take_snapshot())
             line += f", {tracemalloc.get_traced_memory()[0] / 1024 / n:7.1f} KiB/charger"
         print(line, flush=True)
+        if profile is not None and minute == 1:
+            profile.enable()
+    if profile is not None:
+        profile.disable()
     stdout, _ = await output
     latencies = sorted(json.loads(stdout))
     if len(snapshots) >= 2:
         print(f"  grew most between minute 1 and minute {len(snapshots)}:")
         _top_growth(snapshots[0], snapshots[-1], 12)
+    if len(cpu) >= 2 and cpu[-1][1] > cpu[0][1]:
+        (cpu_first, count_first), (cpu_last, count_last) = cpu[0], cpu[-1]
+        print(
+            f"  core CPU {(cpu_last - cpu_first) / (count_last - count_first) * 1e6:.0f} µs "
+            f"per MeterValues ({count_last - count_first} between minute 1 and "
+            f"minute {len(cpu)}{', profiled' if profile else ''})"
+        )
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+    gc.collect()
+    print(
+        f"  after the stops: {(len(gc.get_objects()) - objects_before) / n:7.1f} "
+        "gc-tracked objects/charger"
+    )
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(
         f"  {len(latencies)} MeterValues: p50 {statistics.median(latencies):.2f} ms, "
@@ -158,6 +243,9 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=3)
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between MeterValues")
     parser.add_argument("--trace", action="store_true", help="tracemalloc (slower)")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the N costliest functions"
+    )
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

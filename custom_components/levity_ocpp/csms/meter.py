@@ -14,7 +14,7 @@ unknown measurand or unit is kept rather than rejected. Only a structurally brok
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 import math
@@ -168,91 +168,118 @@ def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[MeterSample]:
 
 
 def _parse_sample(index: int, item: Any) -> MeterSample:
-    where = f"meterValue[{index}]"
     if not isinstance(item, Mapping):
-        raise InvalidMeterValue(f"{where} must be an object, not {type(item).__name__}")
+        raise InvalidMeterValue(f"meterValue[{index}] must be an object, not {type(item).__name__}")
     stamp = item.get("timestamp")
     timestamp = parse_timestamp(stamp) if isinstance(stamp, str) else None
     if timestamp is None:
-        raise InvalidMeterValue(f"{where} has an invalid timestamp {stamp!r}")
+        raise InvalidMeterValue(f"meterValue[{index}] has an invalid timestamp {stamp!r}")
     sampled = item.get("sampled_value", item.get("sampledValue"))
     if not isinstance(sampled, list | tuple):
-        raise InvalidMeterValue(f"{where} has no sampledValue list")
-    return MeterSample(
-        timestamp=timestamp,
-        values=tuple(
-            _parse_sampled_value(f"{where}.sampledValue[{position}]", value)
-            for position, value in enumerate(sampled)
-        ),
-    )
+        raise InvalidMeterValue(f"meterValue[{index}] has no sampledValue list")
+    values = []
+    for position, value in enumerate(sampled):
+        try:
+            values.append(_parse_sampled_value(value))
+        except _Broken as broken:  # where it is, spelled out only when it is wrong
+            raise InvalidMeterValue(
+                f"meterValue[{index}].sampledValue[{position}]{broken}"
+            ) from None
+    return MeterSample(timestamp=timestamp, values=tuple(values))
 
 
-def _parse_sampled_value(where: str, item: Any) -> SampledValue:
+class _Broken(Exception):
+    """A sampled value that is wrong; the text goes after where it is."""
+
+
+def _lookup(enum: type[StrEnum]) -> tuple[dict[str, str], dict[str, str]]:
+    """An enum's values as sent exactly, and by their case-folded spelling (first wins)."""
+    exact = {member.value: member.value for member in enum}
+    folded: dict[str, str] = {}
+    for member in enum:
+        folded.setdefault(member.value.casefold(), member.value)
+    return exact, folded
+
+
+# Field -> the enum's values by spelling: parsing a value costs dict lookups, not
+# a walk over an enum's members.
+_MEASURANDS = _lookup(Measurand)
+_FORMATS = _lookup(ValueFormat)
+_PHASE_VALUES = _lookup(Phase)
+_CONTEXTS = _lookup(ReadingContext)
+_LOCATIONS = _lookup(Location)
+_DEFAULT_MEASURAND = _ENERGY_REGISTER = Measurand.energy_active_import_register.value
+_DEFAULT_FORMAT = ValueFormat.raw.value
+_SIGNED_DATA = ValueFormat.signed_data.value
+_DEFAULT_CONTEXT = ReadingContext.sample_periodic.value
+_DEFAULT_LOCATION = Location.outlet.value
+# Plain-string keys: a lookup with a StrEnum member hashes through its own __hash__.
+_DEFAULT_UNIT_KEY = {str(measurand): str(unit) for measurand, unit in _DEFAULT_UNIT.items()}
+_NORMALIZE_KEY = {str(unit): conversion for unit, conversion in _NORMALIZE.items()}
+
+
+def _parse_sampled_value(item: Any) -> SampledValue:
     if not isinstance(item, Mapping):
-        raise InvalidMeterValue(f"{where} must be an object, not {type(item).__name__}")
+        raise _Broken(f" must be an object, not {type(item).__name__}")
     raw = item.get("value")
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise InvalidMeterValue(f"{where} has no value")
-    raw = str(raw)
-    measurand = (
-        _enum(where, item, "measurand", Measurand) or Measurand.energy_active_import_register
-    )
-    value_format = _enum(where, item, "format", ValueFormat) or ValueFormat.raw
-    phase = _enum(where, item, "phase", Phase)
-    context = _enum(where, item, "context", ReadingContext) or ReadingContext.sample_periodic
-    location = _enum(where, item, "location", Location) or Location.outlet
-    unit_sent = _text(where, item, "unit")
+        raise _Broken(" has no value")
+    if not isinstance(raw, str):
+        raw = str(raw)
+    get = item.get
+    measurand = _enum(get("measurand"), "measurand", _MEASURANDS) or _DEFAULT_MEASURAND
+    value_format = _enum(get("format"), "format", _FORMATS) or _DEFAULT_FORMAT
+    phase = _enum(get("phase"), "phase", _PHASE_VALUES)
+    context = _enum(get("context"), "context", _CONTEXTS) or _DEFAULT_CONTEXT
+    location = _enum(get("location"), "location", _LOCATIONS) or _DEFAULT_LOCATION
+    unit_sent = _text(get("unit"), "unit")
     unit_key = (
-        _UNITS_FOLDED.get(unit_sent.casefold()) if unit_sent else _DEFAULT_UNIT.get(measurand)
+        _UNITS_FOLDED.get(unit_sent.casefold()) if unit_sent else _DEFAULT_UNIT_KEY.get(measurand)
     )
 
-    number = None if value_format == ValueFormat.signed_data else _number(raw)
+    number = None if value_format == _SIGNED_DATA else _number(raw)
     resolution = _step(raw) if number is not None else 0.0
     unit = None
     if unit_key is not None:
-        unit, convert = _NORMALIZE[unit_key]
-        if number is not None:
+        unit, convert = _NORMALIZE_KEY[unit_key]
+        if number is not None and convert is not _identity:
             number = _finite(convert(number))
             resolution = abs(convert(resolution) - convert(0.0))
     return SampledValue(
-        measurand=str(measurand),
+        measurand=measurand,
         value=number,
         unit=unit,
         phase=phase,
-        context=str(context),
-        location=str(location),
-        format=str(value_format),
+        context=context,
+        location=location,
+        format=value_format,
         raw=raw,
         resolution=resolution,
     )
 
 
-def _text(where: str, item: Mapping[str, Any], key: str) -> str | None:
+def _text(text: Any, key: str) -> str | None:
     """An optional string field; absent, null and empty all mean "not sent"."""
-    text = item.get(key)
     if text is None or text == "":
         return None
     if not isinstance(text, str):
-        raise InvalidMeterValue(f"{where}.{key} must be a string, not {type(text).__name__}")
+        raise _Broken(f".{key} must be a string, not {type(text).__name__}")
     return text
 
 
-def _enum(where: str, item: Mapping[str, Any], key: str, enum: type[StrEnum]) -> str | None:
+def _enum(text: Any, key: str, values: tuple[dict[str, str], dict[str, str]]) -> str | None:
     """The enum value of a field (matched case-insensitively).
 
     The string as sent if it is not one of the enum, None if the field was not sent.
     """
-    text = _text(where, item, key)
-    if text is None:
+    if text is None or text == "":
         return None
-    for member in enum:
-        if member.value == text:
-            return member.value
-    folded = text.casefold()
-    for member in enum:
-        if member.value.casefold() == folded:
-            return member.value
-    return text
+    if not isinstance(text, str):
+        raise _Broken(f".{key} must be a string, not {type(text).__name__}")
+    exact, folded = values
+    if (value := exact.get(text)) is not None:
+        return value
+    return folded.get(text.casefold(), text)
 
 
 def _number(raw: str) -> float | None:
@@ -333,20 +360,22 @@ def energy_register(sample: MeterSample, location: str | None = None) -> Registe
     register = [
         v
         for v in sample.values
-        if v.measurand == Measurand.energy_active_import_register
-        and v.value is not None
-        and v.unit == UNIT_KWH
+        if v.measurand == _ENERGY_REGISTER and v.value is not None and v.unit == UNIT_KWH
     ]
+    if not register:
+        return None
     if location is not None:
         locations = [location]
     else:
         seen = list(dict.fromkeys(v.location for v in register))
-        locations = sorted(seen, key=lambda place: place != Location.outlet)
+        locations = sorted(seen, key=lambda place: place != _DEFAULT_LOCATION)
     partial: Register | None = None
     for place in locations:
         here = [v for v in register if v.location == place]
         found = _by_phase(here)
-        steps = _by_phase(replace(v, value=v.resolution) for v in here)
+        steps: dict[str | None, float] = {}
+        for sampled in here:
+            steps.setdefault(sampled.phase, sampled.resolution)
         if None in found:
             return Register(found[None], steps[None])
         phases = _per_phase(found, neutral_first=False)

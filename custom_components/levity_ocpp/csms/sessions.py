@@ -170,9 +170,7 @@ class SessionManager:
         new_series = False
         received_at = utcnow()
         for sample in samples:
-            for sampled in sample.values:
-                new_series |= sampled.key not in connector.readings
-                connector.take_reading(sampled, sample.timestamp, received_at)
+            new_series |= connector.take_readings(sample.values, sample.timestamp, received_at)
             register = energy_register(sample)
             if register is None:
                 continue
