@@ -218,33 +218,49 @@ _DEFAULT_UNIT_KEY = {str(measurand): str(unit) for measurand, unit in _DEFAULT_U
 _NORMALIZE_KEY = {str(unit): conversion for unit, conversion in _NORMALIZE.items()}
 
 
+# What a sampled value's fields (as sent) mean: a charger sends the same few over and
+# over, so each is worked out once. Bounded: past this many, or longer than any OCPP
+# name, they are worked out each time (a charger sending garbage costs time, not memory).
+type _Fields = tuple[str, str, str | None, str, str, str | None, Callable[[float], float] | None]
+_FIELDS: dict[tuple[Any, ...], _Fields] = {}
+_MAX_FIELDS = 512
+_MAX_FIELD_TEXT = 64
+
+
 def _parse_sampled_value(item: Any) -> SampledValue:
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):
         raise _Broken(f" must be an object, not {type(item).__name__}")
     raw = item.get("value")
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise _Broken(" has no value")
-    if not isinstance(raw, str):
+    if type(raw) is not str:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise _Broken(" has no value")
         raw = str(raw)
     get = item.get
-    measurand = _enum(get("measurand"), "measurand", _MEASURANDS) or _DEFAULT_MEASURAND
-    value_format = _enum(get("format"), "format", _FORMATS) or _DEFAULT_FORMAT
-    phase = _enum(get("phase"), "phase", _PHASE_VALUES)
-    context = _enum(get("context"), "context", _CONTEXTS) or _DEFAULT_CONTEXT
-    location = _enum(get("location"), "location", _LOCATIONS) or _DEFAULT_LOCATION
-    unit_sent = _text(get("unit"), "unit")
-    unit_key = (
-        _UNITS_FOLDED.get(unit_sent.casefold()) if unit_sent else _DEFAULT_UNIT_KEY.get(measurand)
+    sent = (
+        get("measurand"),
+        get("format"),
+        get("phase"),
+        get("context"),
+        get("location"),
+        get("unit"),
     )
+    try:
+        fields = _FIELDS.get(sent)
+    except TypeError:  # a list or an object where a string belongs: said below
+        fields = None
+    if fields is None:
+        fields = _fields(*sent)
+        if len(_FIELDS) < _MAX_FIELDS and all(
+            text is None or len(text) <= _MAX_FIELD_TEXT for text in sent
+        ):
+            _FIELDS[sent] = fields
+    measurand, value_format, phase, context, location, unit, convert = fields
 
     number = None if value_format == _SIGNED_DATA else _number(raw)
     resolution = _step(raw) if number is not None else 0.0
-    unit = None
-    if unit_key is not None:
-        unit, convert = _NORMALIZE_KEY[unit_key]
-        if number is not None and convert is not _identity:
-            number = _finite(convert(number))
-            resolution = abs(convert(resolution) - convert(0.0))
+    if number is not None and convert is not None and convert is not _identity:
+        number = _finite(convert(number))
+        resolution = abs(convert(resolution) - convert(0.0))
     return SampledValue(
         measurand=measurand,
         value=number,
@@ -256,6 +272,28 @@ def _parse_sampled_value(item: Any) -> SampledValue:
         raw=raw,
         resolution=resolution,
     )
+
+
+def _fields(
+    measurand_sent: Any,
+    format_sent: Any,
+    phase_sent: Any,
+    context_sent: Any,
+    location_sent: Any,
+    unit_sent: Any,
+) -> _Fields:
+    """A sampled value's fields as sent, normalized; raises _Broken for a broken one."""
+    measurand = _enum(measurand_sent, "measurand", _MEASURANDS) or _DEFAULT_MEASURAND
+    value_format = _enum(format_sent, "format", _FORMATS) or _DEFAULT_FORMAT
+    phase = _enum(phase_sent, "phase", _PHASE_VALUES)
+    context = _enum(context_sent, "context", _CONTEXTS) or _DEFAULT_CONTEXT
+    location = _enum(location_sent, "location", _LOCATIONS) or _DEFAULT_LOCATION
+    unit_text = _text(unit_sent, "unit")
+    unit_key = (
+        _UNITS_FOLDED.get(unit_text.casefold()) if unit_text else _DEFAULT_UNIT_KEY.get(measurand)
+    )
+    unit, convert = _NORMALIZE_KEY[unit_key] if unit_key is not None else (None, None)
+    return measurand, value_format, phase, context, location, unit, convert
 
 
 def _text(text: Any, key: str) -> str | None:
