@@ -55,30 +55,26 @@ def _kilo(value: float) -> float:
     return value * 1000
 
 
-def _identity(value: float) -> float:
-    return value
-
-
-# Unit as sent -> (normalized unit, conversion of the number).
-_NORMALIZE: dict[str, tuple[str, Callable[[float], float]]] = {
+# Unit as sent -> (normalized unit, conversion of the number; None: taken as it is).
+_NORMALIZE: dict[str, tuple[str, Callable[[float], float] | None]] = {
     UnitOfMeasure.wh: (UNIT_KWH, _milli),
-    UnitOfMeasure.kwh: (UNIT_KWH, _identity),
+    UnitOfMeasure.kwh: (UNIT_KWH, None),
     UnitOfMeasure.varh: (UNIT_KVARH, _milli),
-    UnitOfMeasure.kvarh: (UNIT_KVARH, _identity),
-    UnitOfMeasure.w: (UNIT_W, _identity),
+    UnitOfMeasure.kvarh: (UNIT_KVARH, None),
+    UnitOfMeasure.w: (UNIT_W, None),
     UnitOfMeasure.kw: (UNIT_W, _kilo),
-    UnitOfMeasure.va: (UNIT_VA, _identity),
+    UnitOfMeasure.va: (UNIT_VA, None),
     UnitOfMeasure.kva: (UNIT_VA, _kilo),
-    UnitOfMeasure.var: (UNIT_VAR, _identity),
+    UnitOfMeasure.var: (UNIT_VAR, None),
     UnitOfMeasure.kvar: (UNIT_VAR, _kilo),
-    UnitOfMeasure.a: (UNIT_A, _identity),
-    UnitOfMeasure.v: (UNIT_V, _identity),
-    UnitOfMeasure.celsius: (UNIT_CELSIUS, _identity),
-    SCHEMA_UNIT_CELCIUS: (UNIT_CELSIUS, _identity),
+    UnitOfMeasure.a: (UNIT_A, None),
+    UnitOfMeasure.v: (UNIT_V, None),
+    UnitOfMeasure.celsius: (UNIT_CELSIUS, None),
+    SCHEMA_UNIT_CELCIUS: (UNIT_CELSIUS, None),
     UnitOfMeasure.fahrenheit: (UNIT_CELSIUS, lambda value: (value - 32) * 5 / 9),
     UnitOfMeasure.k: (UNIT_CELSIUS, lambda value: value - 273.15),
-    UnitOfMeasure.percent: (UNIT_PERCENT, _identity),
-    SCHEMA_UNIT_HERTZ: (UNIT_HZ, _identity),
+    UnitOfMeasure.percent: (UNIT_PERCENT, None),
+    SCHEMA_UNIT_HERTZ: (UNIT_HZ, None),
 }
 _UNITS_FOLDED = {str(unit).casefold(): str(unit) for unit in _NORMALIZE}
 
@@ -258,7 +254,7 @@ def _parse_sampled_value(item: Any) -> SampledValue:
 
     number = None if value_format == _SIGNED_DATA else _number(raw)
     resolution = _step(raw) if number is not None else 0.0
-    if number is not None and convert is not None and convert is not _identity:
+    if number is not None and convert is not None:
         number = _finite(convert(number))
         resolution = abs(convert(resolution) - convert(0.0))
     return SampledValue(
