@@ -262,8 +262,14 @@ async def serve(args: argparse.Namespace) -> None:
         objects = (len(gc.get_objects()) - objects_before) / n
         line = f"  minute {minute}: {charging} connected, {objects:7.1f} gc-tracked objects/charger"
         if args.trace:
-            snapshots.append(tracemalloc.take_snapshot())
             line += f", {tracemalloc.get_traced_memory()[0] / 1024 / n:7.1f} KiB/charger"
+            # A snapshot's traces are tracked objects too: this script's, not the core's.
+            counted, types = len(gc.get_objects()), _types() if args.types else None
+            snapshots.append(tracemalloc.take_snapshot())
+            gc.collect()
+            objects_before += len(gc.get_objects()) - counted
+            if types is not None:
+                types_before.update(_types() - types)
         print(line, flush=True)
         if args.types and minute == int(args.minutes):
             _print_types(types_before, n, args.types)
