@@ -44,7 +44,8 @@ SCHEMA_UNIT_HERTZ = "Hertz"
 
 NO_PHASE = "-"
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A decimal number; its groups: the digits after the point (either form), the exponent.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?([0-9]*)|\.([0-9]+))(?:[eE]([+-]?[0-9]+))?")
 
 
 def _milli(value: float) -> float:
@@ -252,8 +253,7 @@ def _parse_sampled_value(item: Any) -> SampledValue:
             _FIELDS[sent] = fields
     measurand, value_format, phase, context, location, unit, convert = fields
 
-    number = None if value_format == _SIGNED_DATA else _number(raw)
-    resolution = _step(raw) if number is not None else 0.0
+    number, resolution = (None, 0.0) if value_format == _SIGNED_DATA else _number(raw)
     if number is not None and convert is not None:
         number = _finite(convert(number))
         resolution = abs(convert(resolution) - convert(0.0))
@@ -316,18 +316,19 @@ def _enum(text: Any, key: str, values: tuple[dict[str, str], dict[str, str]]) ->
     return folded.get(text.casefold(), text)
 
 
-def _number(raw: str) -> float | None:
-    """A finite decimal number, or None (no NaN, no infinity, no hex, no locale commas)."""
+def _number(raw: str) -> tuple[float | None, float]:
+    """A finite decimal number, or None (no NaN, no infinity, no hex, no locale commas).
+
+    And the step of its last digit: "91.67" -> 0.01, "5e3" -> 1000 (0.0 for None).
+    """
     text = raw.strip()
-    if not _NUMBER.fullmatch(text):
-        return None
-    return _finite(float(text))
-
-
-def _step(raw: str) -> float:
-    """The step of a decimal number's last digit: "91.67" -> 0.01, "5e3" -> 1000."""
-    mantissa, _, exponent = raw.strip().lower().partition("e")
-    return float(10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2])))
+    if (match := _NUMBER.fullmatch(text)) is None:
+        return None, 0.0
+    if (number := _finite(float(text))) is None:
+        return None, 0.0
+    fraction, short_fraction, exponent = match.groups()
+    digits = len(fraction or short_fraction or "")
+    return number, 10.0 ** (int(exponent or 0) - digits)
 
 
 def _finite(value: float) -> float | None:
