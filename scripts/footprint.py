@@ -127,7 +127,9 @@ def parse_cost_us() -> float:
 
 async def _charger(port: int, charge_point_id: str, args: argparse.Namespace) -> list[float]:
     async with connect(
-        f"ws://127.0.0.1:{port}/{charge_point_id}", subprotocols=[Subprotocol("ocpp1.6")]
+        f"ws://127.0.0.1:{port}/{charge_point_id}",
+        subprotocols=[Subprotocol("ocpp1.6")],
+        compression=None if args.no_deflate else "deflate",
     ) as ws:
         cp = BenchChargePoint(charge_point_id, ws, response_timeout=120)
         reader = asyncio.create_task(cp.start())
@@ -241,6 +243,7 @@ async def serve(args: argparse.Namespace) -> None:
         str(args.minutes),
         "--interval",
         str(args.interval),
+        *(["--no-deflate"] if args.no_deflate else []),
         stdout=asyncio.subprocess.PIPE,
     )
     output = asyncio.create_task(child.communicate())
@@ -322,6 +325,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="print the N costliest functions"
+    )
+    parser.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="chargers that do not offer permessage-deflate (as much firmware does not)",
     )
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
