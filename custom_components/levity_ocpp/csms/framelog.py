@@ -17,7 +17,6 @@ not, so which frames are kept does not depend on how well they compress.
 from __future__ import annotations
 
 from array import array
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,8 +110,9 @@ class FrameLog:
         # The texts, oldest first: compressed chunks (each its frames' UTF-8 text, one
         # after the other; the first `_dropped` frames, `_dropped_bytes`, of the
         # oldest chunk are forgotten already), then the newest ones as they came.
-        self._chunks: deque[bytes] = deque()
-        self._chunk_counts: deque[int] = deque()
+        # (A list and an array: a dozen chunks at most, and an empty deque takes 760 bytes.)
+        self._chunks: list[bytes] = []
+        self._chunk_counts = array("q")
         self._dropped = self._dropped_bytes = 0
         self._recent: list[str] = []
         self._recent_cost = 0
@@ -178,8 +178,7 @@ class FrameLog:
         self._dropped += 1
         self._dropped_bytes += cost
         if self._dropped == self._chunk_counts[0]:
-            self._chunks.popleft()
-            self._chunk_counts.popleft()
+            del self._chunks[0], self._chunk_counts[0]
             self._dropped = self._dropped_bytes = 0
 
     def _seal(self) -> None:
