@@ -210,7 +210,7 @@ _DEFAULT_FORMAT = ValueFormat.raw.value
 _SIGNED_DATA = ValueFormat.signed_data.value
 _DEFAULT_CONTEXT = ReadingContext.sample_periodic.value
 _DEFAULT_LOCATION = Location.outlet.value
-# Plain-string keys: a lookup with a StrEnum member hashes through its own __hash__.
+# Plain-string keys: a str is found among StrEnum keys only by comparing, never by identity.
 _DEFAULT_UNIT_KEY = {str(measurand): str(unit) for measurand, unit in _DEFAULT_UNIT.items()}
 _NORMALIZE_KEY = {str(unit): conversion for unit, conversion in _NORMALIZE.items()}
 
