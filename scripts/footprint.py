@@ -197,6 +197,15 @@ def _print_types(before: Counter[str], n: int, count: int) -> None:
         print(f"    {added / n:7.1f}  {name}")
 
 
+def _top_held(snapshot: tracemalloc.Snapshot, n: int, count: int) -> None:
+    for stat in snapshot.statistics("lineno")[:count]:
+        frame = stat.traceback[0]
+        print(
+            f"    {stat.size / 1024 / n:7.2f} KiB {stat.count / n:6.1f} blocks  "
+            f"{frame.filename.rsplit('site-packages/', 1)[-1]}:{frame.lineno}"
+        )
+
+
 def _top_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot, count: int) -> None:
     for stat in last.compare_to(first, "lineno")[:count]:
         frame = stat.traceback[0]
@@ -282,6 +291,9 @@ async def serve(args: argparse.Namespace) -> None:
         profile.disable()
     stdout, _ = await output
     latencies = sorted(json.loads(stdout))
+    if snapshots:
+        print(f"  held most per charger at minute {len(snapshots)}:")
+        _top_held(snapshots[-1], n, 12)
     if len(snapshots) >= 2:
         print(f"  grew most between minute 1 and minute {len(snapshots)}:")
         _top_growth(snapshots[0], snapshots[-1], 12)
