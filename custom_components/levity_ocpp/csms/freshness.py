@@ -44,8 +44,10 @@ INTERVAL_KEYS = ("MeterValueSampleInterval", "ClockAlignedDataInterval")
 def stale_after(charge_point: ChargePoint) -> timedelta:
     """How long a reading of this charger describes the present."""
     for key in INTERVAL_KEYS:
+        if not (text := charge_point.configured(key)):
+            continue  # (not reported: no exception raised and caught for it)
         try:
-            seconds = int((charge_point.configured(key) or "").strip())
+            seconds = int(text.strip())
         except ValueError:
             continue
         if seconds > 0:

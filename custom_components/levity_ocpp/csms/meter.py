@@ -14,7 +14,7 @@ unknown measurand or unit is kept rather than rejected. Only a structurally brok
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 import math
@@ -44,7 +44,8 @@ SCHEMA_UNIT_HERTZ = "Hertz"
 
 NO_PHASE = "-"
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A decimal number; its groups: the digits after the point (either form), the exponent.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?([0-9]*)|\.([0-9]+))(?:[eE]([+-]?[0-9]+))?")
 
 
 def _milli(value: float) -> float:
@@ -55,30 +56,26 @@ def _kilo(value: float) -> float:
     return value * 1000
 
 
-def _identity(value: float) -> float:
-    return value
-
-
-# Unit as sent -> (normalized unit, conversion of the number).
-_NORMALIZE: dict[str, tuple[str, Callable[[float], float]]] = {
+# Unit as sent -> (normalized unit, conversion of the number; None: taken as it is).
+_NORMALIZE: dict[str, tuple[str, Callable[[float], float] | None]] = {
     UnitOfMeasure.wh: (UNIT_KWH, _milli),
-    UnitOfMeasure.kwh: (UNIT_KWH, _identity),
+    UnitOfMeasure.kwh: (UNIT_KWH, None),
     UnitOfMeasure.varh: (UNIT_KVARH, _milli),
-    UnitOfMeasure.kvarh: (UNIT_KVARH, _identity),
-    UnitOfMeasure.w: (UNIT_W, _identity),
+    UnitOfMeasure.kvarh: (UNIT_KVARH, None),
+    UnitOfMeasure.w: (UNIT_W, None),
     UnitOfMeasure.kw: (UNIT_W, _kilo),
-    UnitOfMeasure.va: (UNIT_VA, _identity),
+    UnitOfMeasure.va: (UNIT_VA, None),
     UnitOfMeasure.kva: (UNIT_VA, _kilo),
-    UnitOfMeasure.var: (UNIT_VAR, _identity),
+    UnitOfMeasure.var: (UNIT_VAR, None),
     UnitOfMeasure.kvar: (UNIT_VAR, _kilo),
-    UnitOfMeasure.a: (UNIT_A, _identity),
-    UnitOfMeasure.v: (UNIT_V, _identity),
-    UnitOfMeasure.celsius: (UNIT_CELSIUS, _identity),
-    SCHEMA_UNIT_CELCIUS: (UNIT_CELSIUS, _identity),
+    UnitOfMeasure.a: (UNIT_A, None),
+    UnitOfMeasure.v: (UNIT_V, None),
+    UnitOfMeasure.celsius: (UNIT_CELSIUS, None),
+    SCHEMA_UNIT_CELCIUS: (UNIT_CELSIUS, None),
     UnitOfMeasure.fahrenheit: (UNIT_CELSIUS, lambda value: (value - 32) * 5 / 9),
     UnitOfMeasure.k: (UNIT_CELSIUS, lambda value: value - 273.15),
-    UnitOfMeasure.percent: (UNIT_PERCENT, _identity),
-    SCHEMA_UNIT_HERTZ: (UNIT_HZ, _identity),
+    UnitOfMeasure.percent: (UNIT_PERCENT, None),
+    SCHEMA_UNIT_HERTZ: (UNIT_HZ, None),
 }
 _UNITS_FOLDED = {str(unit).casefold(): str(unit) for unit in _NORMALIZE}
 
@@ -168,105 +165,170 @@ def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[MeterSample]:
 
 
 def _parse_sample(index: int, item: Any) -> MeterSample:
-    where = f"meterValue[{index}]"
     if not isinstance(item, Mapping):
-        raise InvalidMeterValue(f"{where} must be an object, not {type(item).__name__}")
+        raise InvalidMeterValue(f"meterValue[{index}] must be an object, not {type(item).__name__}")
     stamp = item.get("timestamp")
     timestamp = parse_timestamp(stamp) if isinstance(stamp, str) else None
     if timestamp is None:
-        raise InvalidMeterValue(f"{where} has an invalid timestamp {stamp!r}")
+        raise InvalidMeterValue(f"meterValue[{index}] has an invalid timestamp {stamp!r}")
     sampled = item.get("sampled_value", item.get("sampledValue"))
     if not isinstance(sampled, list | tuple):
-        raise InvalidMeterValue(f"{where} has no sampledValue list")
-    return MeterSample(
-        timestamp=timestamp,
-        values=tuple(
-            _parse_sampled_value(f"{where}.sampledValue[{position}]", value)
-            for position, value in enumerate(sampled)
-        ),
-    )
+        raise InvalidMeterValue(f"meterValue[{index}] has no sampledValue list")
+    values = []
+    for position, value in enumerate(sampled):
+        try:
+            values.append(_parse_sampled_value(value))
+        except _Broken as broken:  # where it is, spelled out only when it is wrong
+            raise InvalidMeterValue(
+                f"meterValue[{index}].sampledValue[{position}]{broken}"
+            ) from None
+    return MeterSample(timestamp=timestamp, values=tuple(values))
 
 
-def _parse_sampled_value(where: str, item: Any) -> SampledValue:
-    if not isinstance(item, Mapping):
-        raise InvalidMeterValue(f"{where} must be an object, not {type(item).__name__}")
+class _Broken(Exception):
+    """A sampled value that is wrong; the text goes after where it is."""
+
+
+def _lookup(enum: type[StrEnum]) -> tuple[dict[str, str], dict[str, str]]:
+    """An enum's values as sent exactly, and by their case-folded spelling (first wins)."""
+    exact = {member.value: member.value for member in enum}
+    folded: dict[str, str] = {}
+    for member in enum:
+        folded.setdefault(member.value.casefold(), member.value)
+    return exact, folded
+
+
+# Field -> the enum's values by spelling: parsing a value costs dict lookups, not
+# a walk over an enum's members.
+_MEASURANDS = _lookup(Measurand)
+_FORMATS = _lookup(ValueFormat)
+_PHASE_VALUES = _lookup(Phase)
+_CONTEXTS = _lookup(ReadingContext)
+_LOCATIONS = _lookup(Location)
+_DEFAULT_MEASURAND = _ENERGY_REGISTER = Measurand.energy_active_import_register.value
+_DEFAULT_FORMAT = ValueFormat.raw.value
+_SIGNED_DATA = ValueFormat.signed_data.value
+_DEFAULT_CONTEXT = ReadingContext.sample_periodic.value
+_DEFAULT_LOCATION = Location.outlet.value
+# Plain-string keys: a str is found among StrEnum keys only by comparing, never by identity.
+_DEFAULT_UNIT_KEY = {str(measurand): str(unit) for measurand, unit in _DEFAULT_UNIT.items()}
+_NORMALIZE_KEY = {str(unit): conversion for unit, conversion in _NORMALIZE.items()}
+
+
+# What a sampled value's fields (as sent) mean: a charger sends the same few over and
+# over, so each is worked out once. Bounded: past this many, or longer than any OCPP
+# name, they are worked out each time (a charger sending garbage costs time, not memory).
+type _Fields = tuple[str, str, str | None, str, str, str | None, Callable[[float], float] | None]
+_FIELDS: dict[tuple[Any, ...], _Fields] = {}
+_MAX_FIELDS = 512
+_MAX_FIELD_TEXT = 64
+
+
+def _parse_sampled_value(item: Any) -> SampledValue:
+    if type(item) is not dict and not isinstance(item, Mapping):
+        raise _Broken(f" must be an object, not {type(item).__name__}")
     raw = item.get("value")
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise InvalidMeterValue(f"{where} has no value")
-    raw = str(raw)
-    measurand = (
-        _enum(where, item, "measurand", Measurand) or Measurand.energy_active_import_register
+    if type(raw) is not str:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise _Broken(" has no value")
+        raw = str(raw)
+    get = item.get
+    sent = (
+        get("measurand"),
+        get("format"),
+        get("phase"),
+        get("context"),
+        get("location"),
+        get("unit"),
     )
-    value_format = _enum(where, item, "format", ValueFormat) or ValueFormat.raw
-    phase = _enum(where, item, "phase", Phase)
-    context = _enum(where, item, "context", ReadingContext) or ReadingContext.sample_periodic
-    location = _enum(where, item, "location", Location) or Location.outlet
-    unit_sent = _text(where, item, "unit")
-    unit_key = (
-        _UNITS_FOLDED.get(unit_sent.casefold()) if unit_sent else _DEFAULT_UNIT.get(measurand)
-    )
+    try:
+        fields = _FIELDS.get(sent)
+    except TypeError:  # a list or an object where a string belongs: said below
+        fields = None
+    if fields is None:
+        fields = _fields(*sent)
+        if len(_FIELDS) < _MAX_FIELDS and all(
+            text is None or len(text) <= _MAX_FIELD_TEXT for text in sent
+        ):
+            _FIELDS[sent] = fields
+    measurand, value_format, phase, context, location, unit, convert = fields
 
-    number = None if value_format == ValueFormat.signed_data else _number(raw)
-    resolution = _step(raw) if number is not None else 0.0
-    unit = None
-    if unit_key is not None:
-        unit, convert = _NORMALIZE[unit_key]
-        if number is not None:
-            number = _finite(convert(number))
-            resolution = abs(convert(resolution) - convert(0.0))
+    number, resolution = (None, 0.0) if value_format == _SIGNED_DATA else _number(raw)
+    if number is not None and convert is not None:
+        number = _finite(convert(number))
+        resolution = abs(convert(resolution) - convert(0.0))
     return SampledValue(
-        measurand=str(measurand),
+        measurand=measurand,
         value=number,
         unit=unit,
         phase=phase,
-        context=str(context),
-        location=str(location),
-        format=str(value_format),
+        context=context,
+        location=location,
+        format=value_format,
         raw=raw,
         resolution=resolution,
     )
 
 
-def _text(where: str, item: Mapping[str, Any], key: str) -> str | None:
+def _fields(
+    measurand_sent: Any,
+    format_sent: Any,
+    phase_sent: Any,
+    context_sent: Any,
+    location_sent: Any,
+    unit_sent: Any,
+) -> _Fields:
+    """A sampled value's fields as sent, normalized; raises _Broken for a broken one."""
+    measurand = _enum(measurand_sent, "measurand", _MEASURANDS) or _DEFAULT_MEASURAND
+    value_format = _enum(format_sent, "format", _FORMATS) or _DEFAULT_FORMAT
+    phase = _enum(phase_sent, "phase", _PHASE_VALUES)
+    context = _enum(context_sent, "context", _CONTEXTS) or _DEFAULT_CONTEXT
+    location = _enum(location_sent, "location", _LOCATIONS) or _DEFAULT_LOCATION
+    unit_text = _text(unit_sent, "unit")
+    unit_key = (
+        _UNITS_FOLDED.get(unit_text.casefold()) if unit_text else _DEFAULT_UNIT_KEY.get(measurand)
+    )
+    unit, convert = _NORMALIZE_KEY[unit_key] if unit_key is not None else (None, None)
+    return measurand, value_format, phase, context, location, unit, convert
+
+
+def _text(text: Any, key: str) -> str | None:
     """An optional string field; absent, null and empty all mean "not sent"."""
-    text = item.get(key)
     if text is None or text == "":
         return None
     if not isinstance(text, str):
-        raise InvalidMeterValue(f"{where}.{key} must be a string, not {type(text).__name__}")
+        raise _Broken(f".{key} must be a string, not {type(text).__name__}")
     return text
 
 
-def _enum(where: str, item: Mapping[str, Any], key: str, enum: type[StrEnum]) -> str | None:
+def _enum(text: Any, key: str, values: tuple[dict[str, str], dict[str, str]]) -> str | None:
     """The enum value of a field (matched case-insensitively).
 
     The string as sent if it is not one of the enum, None if the field was not sent.
     """
-    text = _text(where, item, key)
-    if text is None:
+    if text is None or text == "":
         return None
-    for member in enum:
-        if member.value == text:
-            return member.value
-    folded = text.casefold()
-    for member in enum:
-        if member.value.casefold() == folded:
-            return member.value
-    return text
+    if not isinstance(text, str):
+        raise _Broken(f".{key} must be a string, not {type(text).__name__}")
+    exact, folded = values
+    if (value := exact.get(text)) is not None:
+        return value
+    return folded.get(text.casefold(), text)
 
 
-def _number(raw: str) -> float | None:
-    """A finite decimal number, or None (no NaN, no infinity, no hex, no locale commas)."""
+def _number(raw: str) -> tuple[float | None, float]:
+    """A finite decimal number, or None (no NaN, no infinity, no hex, no locale commas).
+
+    And the step of its last digit: "91.67" -> 0.01, "5e3" -> 1000 (0.0 for None).
+    """
     text = raw.strip()
-    if not _NUMBER.fullmatch(text):
-        return None
-    return _finite(float(text))
-
-
-def _step(raw: str) -> float:
-    """The step of a decimal number's last digit: "91.67" -> 0.01, "5e3" -> 1000."""
-    mantissa, _, exponent = raw.strip().lower().partition("e")
-    return float(10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2])))
+    if (match := _NUMBER.fullmatch(text)) is None:
+        return None, 0.0
+    if (number := _finite(float(text))) is None:
+        return None, 0.0
+    fraction, short_fraction, exponent = match.groups()
+    digits = len(fraction or short_fraction or "")
+    return number, 10.0 ** (int(exponent or 0) - digits)
 
 
 def _finite(value: float) -> float | None:
@@ -333,20 +395,22 @@ def energy_register(sample: MeterSample, location: str | None = None) -> Registe
     register = [
         v
         for v in sample.values
-        if v.measurand == Measurand.energy_active_import_register
-        and v.value is not None
-        and v.unit == UNIT_KWH
+        if v.measurand == _ENERGY_REGISTER and v.value is not None and v.unit == UNIT_KWH
     ]
+    if not register:
+        return None
     if location is not None:
         locations = [location]
     else:
         seen = list(dict.fromkeys(v.location for v in register))
-        locations = sorted(seen, key=lambda place: place != Location.outlet)
+        locations = sorted(seen, key=lambda place: place != _DEFAULT_LOCATION)
     partial: Register | None = None
     for place in locations:
         here = [v for v in register if v.location == place]
         found = _by_phase(here)
-        steps = _by_phase(replace(v, value=v.resolution) for v in here)
+        steps: dict[str | None, float] = {}
+        for sampled in here:
+            steps.setdefault(sampled.phase, sampled.resolution)
         if None in found:
             return Register(found[None], steps[None])
         phases = _per_phase(found, neutral_first=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import logging
@@ -109,11 +109,29 @@ class Connector:
 
         Return whether it was taken (buffered history never overwrites live values).
         """
-        current = self.readings.get(sampled.key)
+        current = self.readings.get(key := sampled.key)
         if current is not None and time < current.time:
             return False
-        self.readings[sampled.key] = Reading(sampled, time, received_at)
+        self.readings[key] = Reading(sampled, time, received_at)
         return True
+
+    def take_readings(
+        self, values: Iterable[SampledValue], time: datetime, received_at: datetime
+    ) -> bool:
+        """Take each of one moment's sampled values as `take_reading` does.
+
+        Return whether one of them is of a series not seen on this connector before.
+        """
+        readings = self.readings
+        new_series = False
+        for sampled in values:
+            current = readings.get(key := sampled.key)
+            if current is None:
+                new_series = True
+            elif time < current.time:
+                continue
+            readings[key] = Reading(sampled, time, received_at)
+        return new_series
 
 
 @dataclass(slots=True)

@@ -26,6 +26,9 @@ from .transactions import (
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_JUMP_LIMIT_KWH = 10.0
+# Unknown stops remembered so that each is logged once: a charger inventing ids must
+# not grow them for ever.
+MAX_UNKNOWN_STOPS_LOGGED = 1000
 # meterStart and meterStop are whole Wh (OCPP 1.6 sends them as integers).
 _MESSAGE_REGISTER_RESOLUTION_KWH = 0.001
 
@@ -170,9 +173,7 @@ class SessionManager:
         new_series = False
         received_at = utcnow()
         for sample in samples:
-            for sampled in sample.values:
-                new_series |= sampled.key not in connector.readings
-                connector.take_reading(sampled, sample.timestamp, received_at)
+            new_series |= connector.take_readings(sample.values, sample.timestamp, received_at)
             register = energy_register(sample)
             if register is None:
                 continue
@@ -214,6 +215,8 @@ class SessionManager:
         if transaction is None or transaction.charge_point_id != charge_point.id:
             key = (charge_point.id, transaction_id)
             if key not in self._unknown_stops_logged:
+                if len(self._unknown_stops_logged) >= MAX_UNKNOWN_STOPS_LOGGED:
+                    self._unknown_stops_logged.clear()  # bounded: one more line each, at worst
                 self._unknown_stops_logged.add(key)
                 _LOGGER.warning(
                     "%s stopped transaction %s, which is not open on it; ignored",

@@ -22,6 +22,7 @@ from .meter import InvalidMeterValue, MeterSample, parse_meter_values
 
 # 2.0.1 spells a few units differently from the 1.6 schema meter.py knows.
 _UNIT_SPELLING = {"hz": "Hertz"}
+_SIGNED_DATA = ValueFormat.signed_data.value
 
 
 def parse_meter_values_v201(meter_value: Any) -> list[MeterSample]:
@@ -50,10 +51,12 @@ def _sample(index: int, item: Any) -> MeterSample:
         raise InvalidMeterValue(
             str(error).replace("meterValue[0]", f"meterValue[{index}]")
         ) from None
-    return replace(
-        sample,
-        values=tuple(
-            replace(value, format=str(ValueFormat.signed_data), raw=data) if data else value
+    if not any(data for _, data in converted):
+        return sample
+    return MeterSample(
+        sample.timestamp,
+        tuple(
+            replace(value, format=_SIGNED_DATA, raw=data) if data else value
             for value, (_, data) in zip(sample.values, converted, strict=True)
         ),
     )
