@@ -391,6 +391,7 @@ def test_numbers(raw: str, expected: float) -> None:
         "Infinity",
         "1e999",
         "-1e999",
+        "0e400",  # zero, but its last digit's step is no float
         "٣",  # a non-ASCII digit float() would take
     ],
 )

@@ -328,7 +328,11 @@ def _number(raw: str) -> tuple[float | None, float]:
         return None, 0.0
     fraction, short_fraction, exponent = match.groups()
     digits = len(fraction or short_fraction or "")
-    return number, 10.0 ** (int(exponent or 0) - digits)
+    try:
+        step = 10.0 ** (int(exponent or 0) - digits)
+    except OverflowError:  # "0e400": a zero no meter sends, whose step is no float
+        return None, 0.0
+    return number, step
 
 
 def _finite(value: float) -> float | None:
