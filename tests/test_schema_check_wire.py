@@ -9,7 +9,6 @@ caught; `@after` handlers still run after the reply.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 import json
 from typing import Any
 
@@ -21,9 +20,13 @@ from websockets.asyncio.client import connect as ws_connect
 
 from custom_components.levity_ocpp.csms import server
 from custom_components.levity_ocpp.csms.authorization import IdTag, TagBook
-from custom_components.levity_ocpp.csms.server import CentralSystem
 from custom_components.levity_ocpp.csms.settings import ChargePointSettings
 from custom_components.levity_ocpp.csms.v16 import ChargePointV16
+
+from .test_hostile_csms import (
+    Start,
+    start,  # noqa: F401 - the fixture
+)
 
 BOOT16 = {"chargePointVendor": "United Chargers", "chargePointModel": "Grizzl-E"}
 BOOT201 = {"chargingStation": {"model": "m", "vendorName": "v"}, "reason": "PowerUp"}
@@ -47,25 +50,6 @@ INCOMPLETE = ("ProtocolError", "Payload for Action is incomplete")
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations() -> None:
     """No Home Assistant in this module (overrides the HA fixture of conftest.py)."""
-
-
-type Start = Callable[..., Any]
-
-
-@pytest.fixture
-async def start(socket_enabled: None) -> AsyncIterator[Start]:
-    """Start a central system with the given options; stopped at the end."""
-    started: list[CentralSystem] = []
-
-    async def _start(**options: Any) -> CentralSystem:
-        central = CentralSystem(host="127.0.0.1", port=0, heartbeat_interval=30, **options)
-        await central.start()
-        started.append(central)
-        return central
-
-    yield _start
-    for central in started:
-        await central.stop()
 
 
 async def raw_reply(websocket: Any, frame: list[Any]) -> list[Any]:
@@ -129,7 +113,9 @@ MALFORMED_16: list[tuple[dict[str, Any], tuple[str, str], str]] = [
 ]
 
 
-async def test_meter_values_answered_or_refused_as_the_library_did(start: Start) -> None:
+async def test_meter_values_answered_or_refused_as_the_library_did(
+    start: Start,  # noqa: F811 - the fixture imported above
+) -> None:
     central = await start()
     async with ws_connect(
         f"ws://127.0.0.1:{central.bound_port}/CP1", subprotocols=["ocpp1.6"]
@@ -161,7 +147,9 @@ def meter_values_201(**sampled: Any) -> dict[str, Any]:
     }
 
 
-async def test_201_meter_values_answered_or_refused_as_the_library_did(start: Start) -> None:
+async def test_201_meter_values_answered_or_refused_as_the_library_did(
+    start: Start,  # noqa: F811 - the fixture imported above
+) -> None:
     central = await start()
     async with ws_connect(
         f"ws://127.0.0.1:{central.bound_port}/CP1", subprotocols=["ocpp2.0.1"]
@@ -202,7 +190,9 @@ async def test_201_meter_values_answered_or_refused_as_the_library_did(start: St
             assert reply == [4, f"m{number}", code, description, {"cause": cause}]
 
 
-async def test_an_invalid_reply_of_ours_is_still_caught(start: Start) -> None:
+async def test_an_invalid_reply_of_ours_is_still_caught(
+    start: Start,  # noqa: F811 - the fixture imported above
+) -> None:
     central = await start(
         tags=TagBook([IdTag("CARD", parent_id_tag=LONG_GROUP)]),
         settings={"LAX": ChargePointSettings(validate_schema=False)},
@@ -234,7 +224,8 @@ class AfterHeartbeat(ChargePointV16):
 
 
 async def test_after_hooks_run_after_the_reply(
-    start: Start, monkeypatch: pytest.MonkeyPatch
+    start: Start,  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(server.HANDLERS, "ocpp1.6", AfterHeartbeat)
     central = await start()
