@@ -1,0 +1,88 @@
+"""Only the StopTransaction burst, in a real HA, with a cProfile of the loop thread.
+
+`.venv/bin/python -m scripts.bench.stop_burst [--charge-points 100] [--bursts 3]`
+
+A measurement run by hand (not a test, not the benchmark): a fresh config as the
+benchmark writes it, N chargers with open sessions from the load generator, a
+short settle, then `--bursts` bursts of 100 simultaneous StopTransactions (each
+charger starts a new session after its stop; MeterValues between bursts give the
+sessions energy). Prints p50/p99 of the replies per burst and over all, then one
+more burst under cProfile (it slows the loop: that burst's figures are not
+counted) and the top of its profile. Python 3.12+ profiles every thread, so the
+executor's journal writes show up too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+import pstats
+import tempfile
+
+from .hass import Hass
+from .main import BURST, Load
+from .report import median, percentile
+
+SETTLE_S = 20.0
+WINDOW_S = 12.0  # every charger sends MeterValues once or more
+
+
+async def burst(load: Load) -> list[float]:
+    """One burst of stops, after a window that gives the sessions some energy."""
+    await load.ask({"op": "window", "s": WINDOW_S})
+    stops: list[float] = (await load.ask({"op": "burst", "n": BURST}))["stops_ms"]
+    await asyncio.sleep(2)  # what follows the replies stays out of the next window
+    return stops
+
+
+async def run(count: int, bursts: int, top: int) -> None:
+    config = Path(tempfile.mkdtemp(prefix=f"levity-stop-burst-{count}-"))
+    hass = Hass(config)
+    hass.write_config(count)
+    hass.start()
+    load: Load | None = None
+    try:
+        await hass.wait_ready()
+        load = await Load.start(hass.ocpp_urls, count)
+        connected = await load.ask({"op": "connect"})
+        print(f"{count} chargers charging after {connected['connect_s']:.1f} s ({config})")
+        await load.ask({"op": "window", "s": SETTLE_S})  # start-up work settles
+        path = config / "burst.pstats"
+        everything: list[float] = []
+        for number in range(1, bursts + 1):
+            stops = await burst(load)
+            everything += stops
+            print(
+                f"burst {number}: {len(stops)} StopTransactions  "
+                f"p50 {median(stops):7.1f} ms  p99 {percentile(stops, 0.99):7.1f} ms"
+            )
+        print(
+            f"all {len(everything)}: p50 {median(everything):.1f} ms  "
+            f"p99 {percentile(everything, 0.99):.1f} ms"
+        )
+        await hass.ask({"op": "profile_start"})
+        stops = await burst(load)
+        await hass.ask({"op": "profile_stop", "path": str(path)})
+        print(f"profiled burst (not counted): p50 {median(stops):.1f} ms")
+        stats = pstats.Stats(str(path))
+        for key in ("tottime", "cumulative"):
+            print(f"-- cProfile of the loop thread during the bursts, top {top} by {key}")
+            stats.sort_stats(key).print_stats(top)
+    finally:
+        if load is not None:
+            await load.close()
+        hass.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--charge-points", type=int, default=100)
+    parser.add_argument("--bursts", type=int, default=3)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    asyncio.run(run(args.charge_points, args.bursts, args.top))
+
+
+if __name__ == "__main__":
+    main()
