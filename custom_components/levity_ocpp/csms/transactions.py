@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from .model import utcnow
@@ -29,6 +30,11 @@ STOP_RESOLUTION_WH = 1.0
 
 # The datetime fields of a Transaction, stored as ISO strings.
 _TIMES = ("started_at", "stopped_at", "last_register_at", "successor_started_at")
+
+
+@cache
+def _fields(cls: type) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(cls))
 
 
 def _hour(moment: datetime) -> str:
@@ -269,7 +275,11 @@ class Transaction:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize everything, for persistence."""
-        data = asdict(self)
+        # Field by field: `asdict`'s deep copy costs five times as much, at every
+        # start and stop. Only these two are containers (of plain values).
+        data = {name: getattr(self, name) for name in _fields(type(self))}
+        data["hourly_register_wh"] = dict(self.hourly_register_wh)
+        data["anomalies"] = list(self.anomalies)
         for name in _TIMES:
             data[name] = data[name].isoformat() if data[name] else None
         return data
