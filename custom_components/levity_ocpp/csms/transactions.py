@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from .model import utcnow
@@ -30,11 +29,6 @@ STOP_RESOLUTION_WH = 1.0
 
 # The datetime fields of a Transaction, stored as ISO strings.
 _TIMES = ("started_at", "stopped_at", "last_register_at", "successor_started_at")
-
-
-@cache
-def _fields(cls: type) -> tuple[str, ...]:
-    return tuple(item.name for item in fields(cls))
 
 
 def _hour(moment: datetime) -> str:
@@ -277,7 +271,7 @@ class Transaction:
         """Serialize everything, for persistence."""
         # Field by field: `asdict`'s deep copy costs five times as much, at every
         # start and stop. Only these two are containers (of plain values).
-        data = {name: getattr(self, name) for name in _fields(type(self))}
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["hourly_register_wh"] = dict(self.hourly_register_wh)
         data["anomalies"] = list(self.anomalies)
         for name in _TIMES:
@@ -293,6 +287,9 @@ class Transaction:
         for name in _TIMES:
             data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
         return cls(**data)
+
+
+_FIELDS = tuple(item.name for item in fields(Transaction))
 
 
 @dataclass(slots=True)
