@@ -13,6 +13,7 @@ import contextlib
 import copy
 from dataclasses import dataclass
 from datetime import timedelta
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -405,3 +406,106 @@ async def test_an_orphan_completed_after_a_crash_is_corrected(
         (session,) = await get_sessions(hass2)
         assert session["energy_kwh"] == 4.0
         assert session["closed_by"] == "charger"
+
+
+# What the journal holds at a crash during a stop's write, or after one the previous
+# version made as two lines: (name, is the session in the ledger after the restart,
+# is it open in the book). Only the earlier version's crash between its lines left
+# them apart (the charger's resent stop mended it); one line never does.
+STOP_WRITES = [
+    ("not begun", False, True),
+    ("torn", False, True),
+    ("whole", True, False),
+    ("earlier version, crash between its two lines", True, True),
+    ("earlier version, both lines", True, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "recorded", "still_open"), STOP_WRITES, ids=[w for w, _, _ in STOP_WRITES]
+)
+async def test_a_stop_is_recorded_whole_or_not_at_all(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+    async_test_recorder: Any,
+    hass_storage: dict[str, Any],
+    written: str,
+    recorded: bool,
+    still_open: bool,
+) -> None:
+    """The ledger has the session exactly when the book has it closed; resent, it counts once."""
+    entry = setup_integration
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        tx = await start(cp)
+        before = disk_now(hass, entry, hass_storage)
+        await stop(cp, tx, 1_002_000, 30)
+        after = disk_now(hass, entry, hass_storage)
+    (name,) = after.journal  # no checkpoint came between: one file, appended to
+    added = after.journal[name][len(before.journal.get(name, b"")) :]
+    # One stop, one line: both the ledger's record and the book's change.
+    assert added.count(b"\n") == 1
+    line = json.loads(added)
+    old_lines = [
+        json_bytes({"session": line["session"]}) + b"\n",
+        json_bytes({"transaction": line["transaction"], "next_id": line["next_id"]}) + b"\n",
+    ]
+    tail = {
+        "not begun": b"",
+        "torn": added[: len(added) // 2],
+        "whole": added,
+        "earlier version, crash between its two lines": old_lines[0],
+        "earlier version, both lines": b"".join(old_lines),
+    }[written]
+    disk = Disk(after.stores, {name: before.journal.get(name, b"") + tail})
+    await crash(hass, entry, hass_storage, disk)
+
+    book_key, _ = keys(entry)
+    async with restarted(hass, entry, async_test_recorder) as (hass2, port):
+        sessions = await get_sessions(hass2)
+        assert [s["energy_kwh"] for s in sessions] == ([2.0] if recorded else [])
+        # What the book has (the restart wrote it).
+        book = hass_storage[book_key]["data"]
+        assert [t["transaction_id"] for t in book["open"]] == ([tx] if still_open else [])
+        async with connect_charge_point(port, "/CP1") as cp:
+            # Its reply was lost (or never sent): the charger sends the stop again.
+            await stop(cp, tx, 1_002_000, 30)
+            (session,) = await get_sessions(hass2)
+            assert session["transaction_id"] == tx
+            assert session["energy_kwh"] == 2.0
+            assert session["stop_reason"] == "EVDisconnected"
+            # No id is given out twice.
+            assert await start(cp, 1_002_000, timestamp=stamp(40)) == tx + 1
+
+
+async def test_a_clean_stop_leaves_nothing_to_replay(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+    async_test_recorder: Any,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """HA stops (not a crash): the files are written and the journal is gone."""
+    entry = setup_integration
+    book_key, month_key = keys(entry)
+    async with connect("/CP1") as cp:
+        await cp.boot()
+        finished = await start(cp)
+        await stop(cp, finished, 1_002_000, 30)
+        going = await start(cp, 1_002_000, timestamp=stamp(35))
+    assert journal_files(hass, entry)
+    await hass.async_stop()
+    assert journal_files(hass, entry) == {}
+    (session,) = hass_storage[month_key]["data"]["sessions"]
+    assert session["transaction_id"] == finished
+    assert hass_storage[book_key]["data"]["open"][0]["transaction_id"] == going
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        async with restarted(hass, entry, async_test_recorder) as (hass2, _):
+            (session,) = await get_sessions(hass2)
+            assert session["energy_kwh"] == 2.0
+            assert hass2.states.get("sensor.cp1_session_id_tag").state == "RESIDENT-7"
+    assert "Recovered" not in caplog.text

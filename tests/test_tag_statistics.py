@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 import re
 
@@ -103,3 +105,30 @@ async def test_two_central_systems_keep_their_own_sums(
 )
 def test_the_name_shows_only_the_end_of_the_tag(id_tag: str, shown: str) -> None:
     assert energy_statistic_name(id_tag, "Site") == f"EV charging, card {shown} (Site)"
+
+
+async def test_stops_at_the_same_moment_add_up_per_tag(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A burst of stops, several per tag in one hour and one in the next: no kWh lost."""
+    port = listening_port(setup_integration)
+    tags = ["FLAT-1", "FLAT-2"]
+    async with contextlib.AsyncExitStack() as stack:
+        cps = [
+            await stack.enter_async_context(connect_charge_point(port, f"/CP{n}")) for n in range(7)
+        ]
+        for cp in cps:
+            await cp.boot()
+        ids = [
+            await start(cp, 1_000_000, id_tag=tags[n % 2], timestamp=stamp(0))
+            for n, cp in enumerate(cps)
+        ]
+        # 1, 2, ... 6 kWh by 10:45; the last session (FLAT-1, 7 kWh) ends at 11:30.
+        await asyncio.gather(
+            *(
+                stop(cp, tx, 1_000_000 + 1000 * (n + 1), 30 if n < 6 else 75)
+                for n, (cp, tx) in enumerate(zip(cps, ids, strict=True))
+            )
+        )
+    flat1, flat2 = (energy_statistic_id(setup_integration.entry_id, tag) for tag in tags)
+    assert await sums(hass, {flat1, flat2}) == pytest.approx({flat1: 16.0, flat2: 12.0})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -33,10 +34,13 @@ from .session_events import (
     EVENT_SESSION_STOPPED,
     EVENT_SESSION_UPDATED,
     session_event_data,
+    stopped_event_data,
 )
 from .session_store import SessionStore
 from .store import ChargePointStore
 from .tag_statistics import IdTagStatistics, hourly_change
+
+_LOGGER = logging.getLogger(__name__)
 
 # Called with (charge point, connector id; 0 for the charge point itself) whenever
 # something new appeared there that platforms may have entities for.
@@ -74,6 +78,8 @@ class LevityCentral(CentralSystemHooks):
     id_tags: IdTagEvents = field(init=False)
     capacity: EntityCapacity = field(init=False)
     _adders: list[EntityAdder] = field(default_factory=list)
+    # What stops left for after their replies (see `_after_reply`).
+    _deferred: list[Callable[[], None]] = field(default_factory=list)
     # Charge point subentries by charge point id, for the subentries mapping they were
     # read from (HA replaces it on every change): one lookup per entity, not a walk.
     _subentries: tuple[object, dict[str, ConfigSubentry]] = (None, {})
@@ -93,6 +99,7 @@ class LevityCentral(CentralSystemHooks):
     async def async_stop(self) -> None:
         """Close every connection, record what is pending and save everything now."""
         await self.central_system.stop()
+        self._run_deferred()
         self.amendments.flush()
         await self.statistics.async_wait()
         await self.store.async_save_now()
@@ -285,16 +292,24 @@ class LevityCentral(CentralSystemHooks):
             )
 
     async def session_stopped(self, charge_point: ChargePoint, transaction: Transaction) -> None:
-        """Ledger first (durable, before the reply), then the event and statistics."""
+        """Ledger and book in one durable write before the reply; event and statistics after.
+
+        Neither the event nor the statistics change the reply: they wait until it
+        is on its way, and a burst's stops share one turn of the loop for them.
+        """
         if charge_point.limit_profile == LimitProfile.TX:  # its limit ended with it
             charge_point.connector(transaction.connector_id).applied_limit_a = None
-        await self.sessions.async_record_session(transaction)
+        session = await self.sessions.async_record_session(transaction)
         self.store.schedule_save()
-        self.hass.bus.async_fire(
-            EVENT_SESSION_STOPPED,
-            session_event_data(transaction, self._device_id(charge_point)),
-        )
-        self.statistics.add_energy_soon(transaction.id_tag, transaction.hourly_energy_kwh())
+        # The energy per hour of now: the session may change before the job runs.
+        hourly_kwh = transaction.hourly_energy_kwh()
+
+        def announce() -> None:
+            device_id = self._device_id(charge_point)
+            self.hass.bus.async_fire(EVENT_SESSION_STOPPED, stopped_event_data(session, device_id))
+            self.statistics.add_energy_soon(transaction.id_tag, hourly_kwh)
+
+        self._after_reply(announce)
 
     async def session_amended(
         self,
@@ -324,6 +339,21 @@ class LevityCentral(CentralSystemHooks):
             transaction.id_tag,
             hourly_change(transaction.hourly_energy_kwh(), previous_hourly_kwh),
         )
+
+    def _after_reply(self, job: Callable[[], None]) -> None:
+        """Run `job` on the next turn of the loop: after the reply it does not change."""
+        self._deferred.append(job)
+        if len(self._deferred) == 1:
+            self.hass.loop.call_soon(self._run_deferred)
+
+    @callback
+    def _run_deferred(self) -> None:
+        jobs, self._deferred = self._deferred, []
+        for job in jobs:
+            try:
+                job()
+            except Exception:
+                _LOGGER.exception("Recording a stopped session's event failed")
 
     def _announce(self, charge_point: ChargePoint, connector_id: int) -> None:
         # The places of its essential entities are kept before any platform adds

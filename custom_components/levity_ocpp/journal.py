@@ -94,6 +94,9 @@ class Journal:
         self.generation = 1
         self._pending: list[tuple[int, bytes, asyncio.Future[None]]] = []
         self._discard_below = 0
+        # Generations below this are gone: a write looks at the directory only when
+        # a checkpoint asked for more (listing `.storage` at every append is dear).
+        self._discarded_below = 0
         self._writer: asyncio.Task[None] | None = None
 
     def _path(self, generation: int) -> Path:
@@ -168,8 +171,11 @@ class Journal:
                 for generation, line, _ in batch:
                     if line:
                         data.setdefault(generation, []).append(line)
+                discard_below = self._discard_below
+                if discard_below <= self._discarded_below:
+                    discard_below = 0  # nothing new to delete
                 try:
-                    await self._hass.async_add_executor_job(self._write, data, self._discard_below)
+                    await self._hass.async_add_executor_job(self._write, data, discard_below)
                 except OSError as error:
                     # A write cut short may have left half a line: later appends
                     # go to a new file, so it stays a torn tail, read as one.
@@ -180,6 +186,7 @@ class Journal:
                         if not future.done():
                             future.set_exception(failure)
                     continue
+                self._discarded_below = max(self._discarded_below, discard_below)
                 for _, _, future in batch:
                     if not future.done():
                         future.set_result(None)
@@ -189,7 +196,8 @@ class Journal:
     def _write(self, data: dict[int, list[bytes]], discard_below: int) -> None:
         for generation, lines in data.items():
             _append(self._path(generation), b"".join(lines))
-        self._delete(g for g in self._generations() if g < discard_below)
+        if discard_below:
+            self._delete(g for g in self._generations() if g < discard_below)
 
     def _delete(self, generations: Iterable[int]) -> None:
         removed = False

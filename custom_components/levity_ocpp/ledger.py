@@ -5,14 +5,13 @@ for all of them would be rewritten in full at every stop. Per month, a stop
 writes one month's file, and a query reads only the months it can touch.
 An index file lists the months, so removing the entry finds all of them.
 
-A change is durable once it is in the journal (journal.py); the month files are
-written at the next checkpoint, which the session store runs.
+A change is durable once the session store has journaled it (journal.py); the
+month files are written at the next checkpoint, which the session store runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
 import logging
 from typing import Any
@@ -21,7 +20,6 @@ from homeassistant.core import HomeAssistant
 
 from .const import DOMAIN
 from .durable_store import DurableStore
-from .journal import Journal
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,13 +40,9 @@ def _session_month(session: Session) -> str:
 class SessionLedger:
     """Finished sessions of one central system (config entry), stored per month."""
 
-    def __init__(
-        self, hass: HomeAssistant, entry_id: str, journal: Journal, changed: Callable[[], None]
-    ) -> None:
-        """Use an index file and one file per month; `changed` asks for a checkpoint."""
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Use an index file and one file per month."""
         self._hass = hass
-        self._journal = journal
-        self._changed = changed
         self._prefix = f"{DOMAIN}.{entry_id}.ledger"
         self._index_store = self._new_store(f"{self._prefix}_index")
         self._months: list[str] = []
@@ -117,18 +111,13 @@ class SessionLedger:
             self._months = sorted([*self._months, month])
             await self._index_store.async_save({"months": self._months})
 
-    async def async_add(self, session: Session) -> None:
-        """Add a session, or replace its record (same transaction id); durable on return.
-
-        A record already there is replaced: a correction, or the stop of a session
-        the charger resent after a crash that came between the ledger and the book.
-        """
-        await self.async_restore(session)
-        await self._journal.async_append({"session": session})
-        self._changed()
-
     async def async_restore(self, session: Session) -> None:
-        """Put a record in its month's memory (the journal and a checkpoint do the disk)."""
+        """Add a session, or replace its record (same transaction id), in memory.
+
+        The caller journals it (session_store.py) and a checkpoint writes the month.
+        A record already there is replaced: a correction, or a stop the charger
+        resent because our reply was lost.
+        """
         month = _session_month(session)
         async with self._lock:
             await self._async_add_month(month)

@@ -16,3 +16,8 @@ EVENT_SESSION_UPDATED = f"{DOMAIN}_session_updated"
 def session_event_data(transaction: Transaction, device_id: str | None) -> dict[str, Any]:
     """The event payload: the full session record plus the HA device it belongs to."""
     return {**transaction.record(), "device_id": device_id}
+
+
+def stopped_event_data(record: dict[str, Any], device_id: str | None) -> dict[str, Any]:
+    """The payload made from the ledger's record of the session (the same fields)."""
+    return {**record, "anomalies": list(record["anomalies"]), "device_id": device_id}

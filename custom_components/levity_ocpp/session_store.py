@@ -13,14 +13,15 @@ import asyncio
 import contextlib
 import logging
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CoreState, Event, HomeAssistant
 
 from .const import DOMAIN
 from .csms.transactions import Transaction, TransactionBook
 from .delayed_save import DelayedRun
 from .durable_store import DurableStore, NotWritten
 from .journal import Journal, JournalError, Record
-from .ledger import SessionLedger
+from .ledger import Session, SessionLedger
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class SessionStore:
         self._checkpoint = DelayedRun(
             hass, self.async_checkpoint, f"{DOMAIN} checkpoint of {entry_id}"
         )
-        self.ledger = SessionLedger(hass, entry_id, self._journal, self._checkpoint.schedule)
+        self.ledger = SessionLedger(hass, entry_id)
         self._lock = asyncio.Lock()
         self._failing = False
 
@@ -73,15 +74,21 @@ class SessionStore:
         await self.async_checkpoint()
 
     async def _async_replay(self, record: Record, *, replay_book: bool) -> bool:
+        """Apply one line: a ledger record, a book change, or both (a stop's one line).
+
+        Both are read before either is applied: a line is taken whole or not at all.
+        """
+        if "session" not in record and "transaction" not in record:
+            return False
         try:
+            transaction = change = None
+            if "transaction" in record:
+                transaction = Transaction.from_dict(record["transaction"])
+                change = int(record["next_id"])
             if "session" in record:
                 await self.ledger.async_restore(record["session"])
-            elif "transaction" in record:
-                if replay_book:
-                    transaction = Transaction.from_dict(record["transaction"])
-                    self.book.restore(transaction, int(record["next_id"]))
-            else:
-                return False
+            if transaction is not None and change is not None and replay_book:
+                self.book.restore(transaction, change)
         except KeyError, TypeError, ValueError, AttributeError:
             return False
         return True
@@ -102,8 +109,21 @@ class SessionStore:
         self._checkpoint.schedule()
 
     async def async_save_now(self) -> None:
-        """Checkpoint now (the entry unloads)."""
+        """Checkpoint now (the entry unloads), or at HA's final write if HA stops.
+
+        While HA stops, its stores defer every write to the final write: a
+        checkpoint now would keep the journal, and every start after a clean stop
+        would replay it. At the final write the files are written at once.
+        """
         self._checkpoint.cancel()
+        if self._hass.state is CoreState.stopping:
+            self._hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_checkpoint
+            )
+            return
+        await self.async_checkpoint()
+
+    async def _async_final_checkpoint(self, _event: Event) -> None:
         await self.async_checkpoint()
 
     async def async_checkpoint(self, *, strict: bool = False) -> None:
@@ -137,9 +157,20 @@ class SessionStore:
             with contextlib.suppress(JournalError):
                 await self._journal.async_discard_before(generation)
 
-    async def async_record_session(self, transaction: Transaction) -> None:
-        """Add a finished session (or its correction) to the ledger; durable on return."""
-        await self.ledger.async_add(transaction.record())
+    async def async_record_session(self, transaction: Transaction) -> Session:
+        """Add a finished session (or its correction) and the book's change; durable on return.
+
+        One journal line holds both the ledger record and the transaction with the
+        id counter: one append per stop, and no crash can come between the two.
+        Returns the record (the event's payload is made from it).
+        """
+        session = transaction.record()
+        await self.ledger.async_restore(session)
+        await self._journal.async_append(
+            {"session": session, "transaction": transaction.to_dict(), "next_id": self.book.next_id}
+        )
+        self._checkpoint.schedule()
+        return session
 
     async def async_remove(self) -> None:
         """Delete the book, every ledger file and the journal (the entry was removed)."""

@@ -81,43 +81,66 @@ class IdTagStatistics:
         self._hours: dict[str, dict[datetime, float]] = {}
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Energy added and not yet taken by the background task that writes it.
+        self._queued: list[tuple[str, dict[str, float]]] = []
+        self._drainer: asyncio.Task[None] | None = None
 
     @callback
     def add_energy_soon(self, id_tag: str, hourly_kwh: dict[str, float]) -> None:
-        """Add energy in the background: a charger's reply does not wait for the recorder."""
-        task = self._hass.async_create_background_task(
-            self.async_add_energy(id_tag, hourly_kwh), f"{DOMAIN} id tag statistics"
+        """Add energy in the background: a charger's reply does not wait for the recorder.
+
+        What is added before the background task runs goes with it: a burst of
+        stops costs one import per id tag, not one per stop.
+        """
+        self._queued.append((id_tag, hourly_kwh))
+        if self._drainer is not None and not self._drainer.done():
+            return  # it takes this one too
+        task = self._drainer = self._hass.async_create_background_task(
+            self._async_drain(), f"{DOMAIN} id tag statistics", eager_start=False
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _async_drain(self) -> None:
+        while self._queued:
+            queued, self._queued = self._queued, []
+            await self._async_add(queued)
 
     async def async_wait(self) -> None:
         """Wait until what was added has reached the recorder (the entry unloads)."""
         await asyncio.gather(*self._tasks)
 
-    async def async_add_energy(self, id_tag: str, hourly_kwh: dict[str, float]) -> None:
-        """Add kWh per hour (ISO hour start; negative to correct) to an id tag's statistics.
+    async def _async_add(self, additions: list[tuple[str, dict[str, float]]]) -> None:
+        """Add kWh per hour (ISO hour start; negative to correct) to id tags' statistics.
 
-        Callers take `hourly_kwh` from the session when it happens: the session may
-        change again before this runs.
+        Callers take each `hourly_kwh` from the session when it happens: the session
+        may change again before this runs. One import per id tag for all of them.
         """
-        hourly = {hour: kwh for hour, kwh in hourly_kwh.items() if kwh}
-        if not hourly:
-            return
-        statistic_id = energy_statistic_id(self._entry.entry_id, id_tag)
+        by_tag: dict[str, list[dict[str, float]]] = {}
+        for id_tag, hourly_kwh in additions:
+            if hourly := {hour: kwh for hour, kwh in hourly_kwh.items() if kwh}:
+                by_tag.setdefault(id_tag, []).append(hourly)
         async with self._lock:
-            hours = await self._async_hours(statistic_id)
+            for id_tag, changes in by_tag.items():
+                await self._async_add_tag(id_tag, changes)
+
+    async def _async_add_tag(self, id_tag: str, changes: list[dict[str, float]]) -> None:
+        hours = await self._async_hours(energy_statistic_id(self._entry.entry_id, id_tag))
+        first_changed: datetime | None = None
+        for hourly in changes:  # in order: a correction never takes an hour below 0
             for hour, kwh in hourly.items():
                 start = datetime.fromisoformat(hour).astimezone(UTC)
                 hours[start] = max(0.0, round(hours.get(start, 0.0) + kwh, 6))
-            first_changed = min(datetime.fromisoformat(h).astimezone(UTC) for h in hourly)
-            total = 0.0
-            rows: list[StatisticData] = []
-            for start in sorted(hours):
-                total = round(total + hours[start], 6)
-                if start >= first_changed:
-                    rows.append(StatisticData(start=start, state=hours[start], sum=total))
-            async_add_external_statistics(self._hass, self._metadata(id_tag), rows)
+                if first_changed is None or start < first_changed:
+                    first_changed = start
+        assert first_changed is not None  # every change has an hour
+        total = 0.0
+        rows: list[StatisticData] = []
+        for start in sorted(hours):
+            total = round(total + hours[start], 6)
+            if start >= first_changed:
+                rows.append(StatisticData(start=start, state=hours[start], sum=total))
+        async_add_external_statistics(self._hass, self._metadata(id_tag), rows)
 
     def _metadata(self, id_tag: str) -> StatisticMetaData:
         name, person = tag_owner(self._hass, self._entry, id_tag)

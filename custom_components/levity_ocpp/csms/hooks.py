@@ -66,7 +66,12 @@ class CentralSystemHooks:
         """A charging session began (already persisted)."""
 
     async def session_stopped(self, charge_point: ChargePoint, transaction: Transaction) -> None:
-        """A session ended: record it durably before the charger is answered."""
+        """A session ended: record it durably before the charger is answered.
+
+        Its record and the book's change (the closed transaction with the id
+        counter) together: `persist_transactions` is not called for it as well.
+        Whatever the reply does not depend on can wait until it is sent.
+        """
 
     async def session_amended(
         self,
@@ -77,6 +82,8 @@ class CentralSystemHooks:
         final: bool,
     ) -> None:
         """A stopped session changed (the charger reported late on an orphan): re-record it.
+
+        Durably, with the book's change, as `session_stopped` does.
 
         `previous_hourly_kwh` is what its energy per hour was, to correct statistics;
         `final` when the charger's StopTransaction settled it (more MeterValues may

@@ -276,7 +276,6 @@ class SessionManager:
             return
         # Such events come in a burst (a reconnect's queue): one correction for it.
         await self.hooks.session_amended(charge_point, transaction, hourly_before, final=False)
-        await self.hooks.persist_transactions(transaction)
         charge_point.notify(transaction.connector_id)
 
     async def charge_point_removed(self, charge_point: ChargePoint) -> None:
@@ -323,8 +322,8 @@ class SessionManager:
         if connector.transaction is transaction or connector.transaction is None:
             connector.transaction = None
             connector.last_transaction = transaction
+        # Records the session and the book's change in one durable write.
         await self.hooks.session_stopped(charge_point, transaction)
-        await self.hooks.persist_transactions(transaction)
         charge_point.notify(transaction.connector_id)
 
     def _orphan_reported_on(
@@ -375,7 +374,6 @@ class SessionManager:
         await self.hooks.session_amended(
             charge_point, orphan, hourly_before, final=stop is not None
         )
-        await self.hooks.persist_transactions(orphan)
         charge_point.notify(orphan.connector_id)
 
     def _transaction_for_meter_values(

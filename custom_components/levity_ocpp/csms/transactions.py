@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -269,7 +269,11 @@ class Transaction:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize everything, for persistence."""
-        data = asdict(self)
+        # Field by field: `asdict`'s deep copy costs five times as much, at every
+        # start and stop. Only these two are containers (of plain values).
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["hourly_register_wh"] = dict(self.hourly_register_wh)
+        data["anomalies"] = list(self.anomalies)
         for name in _TIMES:
             data[name] = data[name].isoformat() if data[name] else None
         return data
@@ -283,6 +287,9 @@ class Transaction:
         for name in _TIMES:
             data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
         return cls(**data)
+
+
+_FIELDS = tuple(item.name for item in fields(Transaction))
 
 
 @dataclass(slots=True)

@@ -84,6 +84,8 @@ class Probe:
                 return self.gc.figures()
             case "entities":
                 return {"entity_ids": self.entity_ids()}
+            case "loop_cpu":  # CPU seconds of the event loop's thread (this handler's)
+                return {"s": time.thread_time()}
             case "recorder_backlog":  # events waiting for the recorder thread
                 return {"backlog": get_instance(self.hass).backlog}
             case "restored":
