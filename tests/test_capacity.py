@@ -394,3 +394,29 @@ async def test_a_site_that_outgrew_its_central_system_is_told_in_one_line(
     assert f"{refused} charge points (" in line
     assert f" (+{refused - 3})) get only their status, energy and connectivity" in line
     assert "#large-sites" in line
+
+
+async def test_an_entity_the_user_disabled_stays_away_until_enabled(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+) -> None:
+    """At the next start it is not added (no state); enabled, it has a state again."""
+    entry = setup_integration
+    await charge(hass, connect, "CP1")
+    registry = er.async_get(hass)
+    registry.async_update_entity("sensor.cp1_energy", disabled_by=er.RegistryEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.cp1_energy") is None
+    energy = registry.async_get("sensor.cp1_energy")
+    assert energy is not None
+    assert energy.disabled_by is er.RegistryEntryDisabler.USER
+    assert hass.states.get("sensor.cp1_status") is not None  # the others are there
+
+    registry.async_update_entity("sensor.cp1_energy", disabled_by=None)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)  # as HA does 30 s later
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.cp1_energy") is not None

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from functools import partial
 
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import (
     AddConfigEntryEntitiesCallback,
     async_get_current_platform,
 )
 
-from .capacity import is_essential
+from .capacity import entity_unique_id, is_essential
 from .central import LevityConfigEntry
+from .const import DOMAIN
 from .csms.model import CHARGE_POINT_CONNECTOR, ChargePoint
 from .entity import LevityEntity, LevityEntityDescription, Scope
 
@@ -30,11 +32,19 @@ def async_setup_dynamic_entities(
     step, so a charger that connects meanwhile is never missed nor added twice.
     Entities past HA's cap of enabled entities per config entry are not added (see
     capacity.py) and not marked added: the next announcement offers them again.
+    Nor are those disabled in the entity registry: HA would build and drop each one
+    at every start (a large site has thousands); enabling one reloads the entry.
     """
     central = entry.runtime_data
     capacity = central.capacity
     platform = async_get_current_platform().domain
+    registry = er.async_get(central.hass)
     added: set[tuple[str, int, str]] = set()
+
+    def disabled(charge_point: ChargePoint, connector_id: int, key: str) -> bool:
+        unique_id = entity_unique_id(central.entry.entry_id, charge_point.id, connector_id, key)
+        entity_id = registry.async_get_entity_id(platform, DOMAIN, unique_id)
+        return entity_id is not None and registry.entities[entity_id].disabled
 
     @callback
     def add_missing(charge_point: ChargePoint, connector_id: int) -> None:
@@ -47,6 +57,7 @@ def async_setup_dynamic_entities(
                 description.scope is scope
                 and key not in added
                 and description.exists_fn(charge_point, connector)
+                and not disabled(charge_point, connector_id, description.key)
             ):
                 entity = entity_cls(central, charge_point, connector_id, description)
                 if not capacity.admit(
