@@ -166,6 +166,8 @@ async def measure_start(
                 raise TimeoutError(f"{label}: entities not all present: {restored}")
             await asyncio.sleep(0.5)
         all_present_s = time.monotonic() - started
+        # CPU seconds of hass (all threads) until then: comparable on a busy machine.
+        cpu_s = hass.cpu_s()
         # Stopped once HA's start is over, so it stops cleanly (no warning next start).
         while not (await hass.ask({"op": "setup_timing"}))["running"]:
             if time.monotonic() > deadline:
@@ -181,6 +183,7 @@ async def measure_start(
         "setup_s": timing["seconds"],
         "all_present_after_process_start_s": round(all_present_s, 1),
         "running_after_s": round(running_s, 1),
+        "cpu_s_until_present": round(cpu_s, 1),
         **restored,
         "warnings": len(problems),
         "levity_warnings": len(ours),
