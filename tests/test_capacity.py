@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
@@ -23,7 +24,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.levity_ocpp import capacity
-from custom_components.levity_ocpp.const import DOCUMENTATION_URL, DOMAIN
+from custom_components.levity_ocpp.charge_point_settings import DEFAULTS, data_from_settings
+from custom_components.levity_ocpp.const import DOCUMENTATION_URL, DOMAIN, SUBENTRY_CHARGE_POINT
 
 from .conftest import Connect, async_wait_until
 from .test_connection import (
@@ -325,3 +327,96 @@ def test_the_issues_tell_how_to_split_the_site(kind: str) -> None:
     text = translations()[kind]["description"]
     assert "{port}" in text
     assert "Add entry" in text
+
+
+def site(count: int) -> list[str]:
+    """The charge point ids of a site."""
+    return [f"CP{number:02d}" for number in range(count)]
+
+
+def known_site(hass_storage: dict[str, Any], entry: MockConfigEntry, ids: list[str]) -> list[str]:
+    """Chargers saved before (an energy register each); no entity of theirs registered."""
+    key = f"{DOMAIN}.{entry.entry_id}.charge_points"
+    connector = {"connector_id": 1, "status": "Available", "energy_register_kwh": 1.0}
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {"charge_points": [{"id": cp, "connectors": [connector]} for cp in ids]},
+    }
+    return ids
+
+
+async def test_a_site_that_outgrew_its_central_system_is_told_in_one_line(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Many known chargers start past the cap (their entities gone): one line, not one each.
+
+    Every charger still has its status, energy and connectivity; the line and the
+    repair issue count the chargers that got no more.
+    """
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=config_entry.title,
+        data=dict(config_entry.data),
+        options=dict(config_entry.options),
+        minor_version=config_entry.minor_version,
+        subentries_data=[
+            ConfigSubentryData(
+                data=data_from_settings(cp, DEFAULTS),
+                subentry_type=SUBENTRY_CHARGE_POINT,
+                title=cp,
+                unique_id=cp,
+            )
+            for cp in site(12)
+        ],
+    )
+    ids = known_site(hass_storage, entry, site(12))
+    monkeypatch.setattr(capacity, "ENTITY_CAP", 3 * len(ids) + 10)  # essentials and 10 more
+    monkeypatch.setattr(capacity, "MAX_LOGGED", 3)
+    caplog.set_level(logging.WARNING, CAPACITY_LOGGER)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    for cp in ids:
+        assert essentials(cp) <= enabled_entities(hass, entry, cp.lower())
+    (line,) = [r.getMessage() for r in caplog.records if r.name == CAPACITY_LOGGER]
+    reached = issue(hass, capacity.ISSUE_REACHED, entry)
+    assert reached is not None
+    assert reached.translation_placeholders is not None
+    refused = int(reached.translation_placeholders["count"])
+    assert refused > 1
+    assert f"{refused} charge points (" in line
+    assert f" (+{refused - 3})) get only their status, energy and connectivity" in line
+    assert "#large-sites" in line
+
+
+async def test_an_entity_the_user_disabled_stays_away_until_enabled(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    connect: Connect,
+) -> None:
+    """At the next start it is not added (no state); enabled, it has a state again."""
+    entry = setup_integration
+    await charge(hass, connect, "CP1")
+    registry = er.async_get(hass)
+    registry.async_update_entity("sensor.cp1_energy", disabled_by=er.RegistryEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.cp1_energy") is None
+    energy = registry.async_get("sensor.cp1_energy")
+    assert energy is not None
+    assert energy.disabled_by is er.RegistryEntryDisabler.USER
+    assert hass.states.get("sensor.cp1_status") is not None  # the others are there
+
+    registry.async_update_entity("sensor.cp1_energy", disabled_by=None)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)  # as HA does 30 s later
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.cp1_energy") is not None

@@ -149,7 +149,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LevityConfigEntry) -> bo
     entry.async_on_unload(central.capacity.async_listen())
     entry.async_on_unload(central.capacity.async_clear)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    central.capacity.update()  # near the cap with no new entity: still worth saying
+    central.capacity.started()
     return True
 
 

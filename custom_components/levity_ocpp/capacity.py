@@ -14,13 +14,15 @@ accepted but not registered yet) and:
 - keeps room for the essential entities of every charger it knows (connector
   status, energy, connectivity): another charger's extras never take their place;
 - past the cap, adds only those, refuses the rest with one log line per charger
-  and raises a second repair issue;
+  (one line for all the chargers refused at once, such as a start of a site that
+  outgrew its central system) and raises a second repair issue;
 - when the count goes down (a charger removed, entities disabled), clears the
   issues and offers the refused entities again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import logging
 
@@ -41,6 +43,7 @@ LEARN_MORE_URL = f"{DOCUMENTATION_URL}#large-sites"
 ISSUE_NEAR = "entity_cap_near"
 ISSUE_REACHED = "entity_cap_reached"
 MAX_LISTED = 5  # refused charge points named in the issue
+MAX_LOGGED = 10  # and in the log line that tells of many at once
 RETRY_DELAY_S = 1.0
 
 # What must never be missing: (platform, on the charge point itself?, description key).
@@ -87,6 +90,12 @@ class EntityCapacity:
         self._awaited: dict[str, tuple[str, str]] = {}
         # Charge points with refused entities (logged once each, until there is room).
         self._refused: dict[str, None] = {}
+        # Refused since the last log line, with whether even their essentials did not
+        # fit: told in one line once the central system's start (every platform) or
+        # the current step after it is over.
+        self._unlogged: dict[str, bool] = {}
+        self._tell: asyncio.Handle | None = None
+        self._starting = True
         self._near_shown: int | None = None  # the percentage the near issue shows
         self._retry: dict[str, None] = {}  # refused charge points to offer again
         self._retry_later = Debouncer(
@@ -188,6 +197,14 @@ class EntityCapacity:
             self._retry_later.async_schedule_call()
 
     @callback
+    def started(self) -> None:
+        """Every platform has added what it had: the count and the refusals, told once."""
+        self._starting = False
+        self.update()  # near the cap with no new entity: still worth saying
+        if self._unlogged:
+            self._tell_refused()
+
+    @callback
     def _offer_again(self) -> None:
         charge_point_ids = list(self._retry)
         self._retry.clear()
@@ -213,6 +230,10 @@ class EntityCapacity:
     def async_clear(self) -> None:
         """The central system is unloaded: its issues go (they come back if still true)."""
         self._retry_later.async_shutdown()
+        if self._tell is not None:
+            self._tell.cancel()
+            self._tell = None
+        self._unlogged.clear()
         for kind in (ISSUE_NEAR, ISSUE_REACHED):
             ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, self.entry_id))
 
@@ -220,25 +241,43 @@ class EntityCapacity:
         if charge_point_id in self._refused:
             return
         # Whichever platform comes first: whether its essentials still fit.
-        full = self.enabled >= ENTITY_CAP
+        self._unlogged[charge_point_id] = self.enabled >= ENTITY_CAP
         self._refused[charge_point_id] = None
+        if self._tell is None and not self._starting:
+            self._tell = self.hass.loop.call_soon(self._tell_refused)
+
+    @callback
+    def _tell_refused(self) -> None:
+        """One log line and one issue update for the chargers refused in one go."""
+        if self._tell is not None:
+            self._tell.cancel()
+            self._tell = None
+        unlogged, self._unlogged = self._unlogged, {}
+        refused = [
+            _who([cp for cp, full in unlogged.items() if full is whole], gets)
+            for whole, gets in (
+                (False, ("gets only its status, energy and connectivity",
+                         "get only their status, energy and connectivity")),
+                (True, ("gets no new entities", "get no new entities")),
+            )
+        ]  # fmt: skip
         _LOGGER.warning(
             "%s has %d enabled entities, Home Assistant's limit per central system is %d:"
-            " charge point %s gets %s. Add a second central system on another port for"
-            " more chargers (%s)",
+            " %s. Add a second central system on another port for more chargers (%s)",
             self._title(),
             self.enabled,
             ENTITY_CAP,
-            charge_point_id,
-            "no new entities" if full else "only its status, energy and connectivity",
+            "; ".join(part for part in refused if part),
             LEARN_MORE_URL,
         )
+        if not self._refused:
+            return  # room again meanwhile (update() cleared them): no issue
         listed = list(self._refused)
-        names = ", ".join(listed[:MAX_LISTED])
-        if len(listed) > MAX_LISTED:
-            names += f" (+{len(listed) - MAX_LISTED})"
         self._create(
-            ISSUE_REACHED, ir.IssueSeverity.ERROR, count=str(len(listed)), charge_points=names
+            ISSUE_REACHED,
+            ir.IssueSeverity.ERROR,
+            count=str(len(listed)),
+            charge_points=_names(listed, MAX_LISTED),
         )
 
     def _create(self, kind: str, severity: ir.IssueSeverity, **placeholders: str) -> None:
@@ -258,3 +297,21 @@ class EntityCapacity:
                 **placeholders,
             },
         )
+
+
+def _names(charge_point_ids: list[str], most: int) -> str:
+    """The first few ids, and how many more."""
+    names = ", ".join(charge_point_ids[:most])
+    if len(charge_point_ids) > most:
+        names += f" (+{len(charge_point_ids) - most})"
+    return names
+
+
+def _who(charge_point_ids: list[str], gets: tuple[str, str]) -> str:
+    """'charge point CP2 gets ...' or '12 charge points (CP1, ... (+2)) get ...'; or ''."""
+    if not charge_point_ids:
+        return ""
+    if len(charge_point_ids) == 1:
+        return f"charge point {charge_point_ids[0]} {gets[0]}"
+    names = _names(charge_point_ids, MAX_LOGGED)
+    return f"{len(charge_point_ids)} charge points ({names}) {gets[1]}"

@@ -129,7 +129,8 @@ class LevityCentral(CentralSystemHooks):
     def async_register_known(self) -> None:
         """Register the devices of charge points known from before the restart."""
         for charge_point in self.charge_points.values():
-            self._update_device(charge_point)
+            if not self._device_is_current(charge_point):
+                self._update_device(charge_point)
             charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
             self.capacity.expect(charge_point.id, CHARGE_POINT_CONNECTOR)
             for connector_id in charge_point.connector_ids:
@@ -377,6 +378,24 @@ class LevityCentral(CentralSystemHooks):
         return device.id if device else None
 
     # Devices
+
+    def _device_is_current(self, charge_point: ChargePoint) -> bool:
+        """Whether the charge point's device says what `_update_device` would write.
+
+        A start of a large site looks its devices up instead of writing each again.
+        """
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers={charge_point_identifier(self.entry.entry_id, charge_point.id)}
+        )
+        return (
+            device is not None
+            and self.subentry_id(charge_point)
+            in device.config_entries_subentries.get(self.entry.entry_id, ())
+            and (device.name, device.manufacturer, device.model)
+            == (charge_point.id, charge_point.vendor, charge_point.model)
+            and (device.serial_number, device.sw_version)
+            == (charge_point.serial_number, charge_point.firmware_version)
+        )
 
     def _update_device(self, charge_point: ChargePoint) -> dr.DeviceEntry:
         return dr.async_get(self.hass).async_get_or_create(

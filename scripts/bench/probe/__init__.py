@@ -17,7 +17,7 @@ from typing import Any
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.setup import async_get_setup_timings
@@ -106,6 +106,8 @@ class Probe:
                     "seconds": async_get_setup_timings(self.hass).get(MEASURED),
                     "loaded": bool(entries)
                     and all(entry.state is ConfigEntryState.LOADED for entry in entries),
+                    # HA's own start is over (its signal handlers are set from then on).
+                    "running": self.hass.state is CoreState.running,
                 }
             case "profile_start":
                 self.profile = cProfile.Profile()
