@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 import inspect
 import logging
-import sys
 from typing import Any, ClassVar
 
 from ocpp.charge_point import (
@@ -28,20 +27,15 @@ from ocpp.charge_point import (
     snake_to_camel_case,
 )
 from ocpp.exceptions import (
-    FormatViolationError,
     InternalError,
-    NotImplementedError as ActionNotImplementedError,
-    NotSupportedError as ActionNotSupportedError,
-    OccurrenceConstraintViolationError,
     OCPPError,
-    PropertyConstraintViolationError,
-    ProtocolError,
     UnknownCallErrorCodeError,
 )
 from ocpp.messages import Call, CallResult, MessageType
 from websockets.exceptions import ConnectionClosed
 
 from . import schema_check
+from .call_errors import SHOWN_ACTION_LENGTH, action_not_handled, check_call_shape, respell
 from .commands import (
     ChargePointOffline,
     CommandCallError,
@@ -50,7 +44,6 @@ from .commands import (
 )
 from .framelog import Direction
 from .frames import (
-    MAX_MESSAGE_ID_LENGTH,
     Message,
     error_frame,
     message_id_of,
@@ -59,6 +52,7 @@ from .frames import (
 )
 from .guards import CLOSE_POLICY_VIOLATION, ConnectionGuard, clipped
 from .lenient import fit_call, fit_result
+from .library_log import LibraryLogger
 from .model import ChargePoint
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,95 +60,9 @@ _LOGGER = logging.getLogger(__name__)
 # take to return it (its validation may run in an executor).
 ANSWERED_GRACE_S = 2.0
 
-# An action name is an OCPP identifier; longer ones are shown cut.
-SHOWN_ACTION_LENGTH = 40
-# The cause in a CALLERROR's details (schema errors quote the offending value).
-MAX_CAUSE_LENGTH = 200
-
 
 def _reply_id(message: Call) -> str:
     return usable_id(message.unique_id)
-
-
-# The library answers every schema violation but a few with FormatViolation; the
-# table of OCPP-J 4.2.3 names a closer code for these JSON-schema keywords.
-_CODE_OF_SCHEMA_KEYWORD: dict[str, type[OCPPError]] = {
-    **dict.fromkeys(
-        ("enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"),
-        PropertyConstraintViolationError,
-    ),
-    **dict.fromkeys(("multipleOf", "pattern", "format"), PropertyConstraintViolationError),
-    **dict.fromkeys(("minItems", "maxItems"), OccurrenceConstraintViolationError),
-}
-
-
-def _schema_error_code(error: OCPPError) -> OCPPError | None:
-    """The spec's code for a schema violation the library reported as FormatViolation.
-
-    The library raises it while handling jsonschema's ValidationError, which is
-    left as the error's context: its `validator` is the keyword that failed.
-    """
-    if not isinstance(error, FormatViolationError):
-        return None
-    keyword = getattr(error.__context__, "validator", None)
-    if (code := _CODE_OF_SCHEMA_KEYWORD.get(str(keyword))) is None:
-        return None
-    cause = getattr(error.__context__, "message", None) or str(error.__context__)
-    return code(details={"cause": cause})
-
-
-def _short_details(error: OCPPError) -> OCPPError:
-    """The error with only a short cause: the library puts the whole frame in its details."""
-    details = error.details or {}
-    if set(details) <= {"cause"} and len(str(details.get("cause", ""))) <= MAX_CAUSE_LENGTH:
-        return error
-    cause = str(details.get("cause", ""))
-    if len(cause) > MAX_CAUSE_LENGTH:
-        cause = f"{cause[:MAX_CAUSE_LENGTH]}… ({len(cause)} characters)"
-    return type(error)(description=error.description, details={"cause": cause} if cause else {})
-
-
-def _check_call_shape(message: Call) -> None:
-    """Reject CALLs whose parts have the wrong JSON types before the library sees them."""
-    if not isinstance(message.unique_id, str) or not message.unique_id:
-        raise ProtocolError(details={"cause": "MessageId must be a non-empty string"})
-    if len(message.unique_id) > MAX_MESSAGE_ID_LENGTH:
-        raise ProtocolError(details={"cause": "MessageId is longer than 36 characters"})
-    if not isinstance(message.action, str):
-        raise ProtocolError(details={"cause": "Action must be a string"})
-    if not isinstance(message.payload, dict):
-        raise ProtocolError(details={"cause": "Payload must be a JSON object"})
-
-
-class _LibraryLogger(logging.LoggerAdapter[logging.Logger]):
-    """The library's log lines about one charger: short, throttled, no charger-caused tracebacks.
-
-    The library logs an OCPPError a handler raised (a charger's bad input, already
-    answered with a CALLERROR) as an ERROR with a traceback and the whole frame.
-    Here it is a warning of a few hundred characters, at most a few per minute.
-    """
-
-    def __init__(self, logger: logging.Logger, charge_point: FramedChargePoint) -> None:
-        """Log for this charge point's connection."""
-        super().__init__(logger)
-        self._charge_point = charge_point
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        """Log a library line, cut short; faults through the charger's throttle."""
-        if not self.isEnabledFor(level):
-            return
-        text = clipped(str(msg) % args if args else str(msg), 400)
-        error = sys.exception() if kwargs.get("exc_info") else None
-        guard = self._charge_point.guard
-        if error is not None and (
-            isinstance(error, OCPPError) or not guard.settings().validate_schema
-        ):
-            # Unvalidated frames may break a handler: the charger's fault, not ours.
-            guard.faults.warning(self.logger, "%s: %s", text, clipped(error))
-        elif level >= logging.WARNING:
-            guard.faults.log(level, self.logger, "%s", text, exc_info=error is not None)
-        else:
-            self.logger.log(level, "%s", text)
 
 
 class FramedChargePoint(LibraryChargePoint):
@@ -175,7 +83,7 @@ class FramedChargePoint(LibraryChargePoint):
         """Bind the protocol handler to the charge point's model and its connection."""
         self.guard = guard or ConnectionGuard()
         super().__init__(
-            model.id, connection, response_timeout, logger=_LibraryLogger(_LOGGER, self)
+            model.id, connection, response_timeout, logger=LibraryLogger(_LOGGER, self.guard)
         )
         self.model = model
         self.active = True
@@ -266,7 +174,7 @@ class FramedChargePoint(LibraryChargePoint):
     async def _answer(self, raw_msg: str | bytes, message: Call) -> None:
         """Handle a CALL and send its CALLRESULT, or a CALLERROR for whatever went wrong."""
         try:
-            _check_call_shape(message)
+            check_call_shape(message)
             self._check_action_handled(message.action)
             self._prepare_call(message)
             await self._handle_call(message)
@@ -307,23 +215,9 @@ class FramedChargePoint(LibraryChargePoint):
         )
 
     def _check_action_handled(self, action: str) -> None:
-        """Refuse actions without a handler with the code OCPP-J §4.2.3 names.
-
-        NotImplemented: the action is unknown; NotSupported: known but not handled
-        here. The library has the two the other way round.
-        """
-        if "_on_action" in self.route_map.get(action, {}):
-            return
-        shown = clipped(action, SHOWN_ACTION_LENGTH)
-        if action in self.known_actions:
-            raise ActionNotSupportedError(
-                description="Requested Action is recognized but not supported by the receiver",
-                details={"cause": f"{shown} is not supported by this central system"},
-            )
-        raise ActionNotImplementedError(
-            description="Requested Action is not known by receiver",
-            details={"cause": f"{shown} is not an action of this OCPP version"},
-        )
+        """Refuse actions without a handler with the code OCPP-J §4.2.3 names."""
+        if "_on_action" not in self.route_map.get(action, {}):
+            raise action_not_handled(action, self.known_actions)
 
     async def _handle_call(self, msg: Call) -> Any:
         """The library's handling of a CALL, at less cost per message.
@@ -541,11 +435,7 @@ class FramedChargePoint(LibraryChargePoint):
 
     def _respell(self, error: OCPPError) -> OCPPError:
         """The error as this OCPP version spells it, with a short cause."""
-        if (refined := _schema_error_code(error)) is not None:
-            error = refined
-        if (spelled := self.error_code_spelling.get(type(error))) is not None:
-            error = spelled(description=error.description, details=error.details)
-        return _short_details(error)
+        return respell(error, self.error_code_spelling)
 
     async def _send(self, message: str) -> None:
         await self._connection.send(message)
