@@ -232,6 +232,10 @@ class ChargePoint:
         listeners.append(listener)
         return lambda: listeners.remove(listener)
 
+    def remove_listener(self, connector_id: int, listener: Listener) -> None:
+        """Stop calling a listener `add_listener` added (no closure kept to undo it)."""
+        self._listeners[connector_id].remove(listener)
+
     def notify(self, connector_id: int = CHARGE_POINT_CONNECTOR) -> None:
         """Tell the listeners of one connector (0: the charge point) that it changed.
 
