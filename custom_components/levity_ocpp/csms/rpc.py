@@ -193,6 +193,40 @@ def _never_validated(cls: type) -> frozenset[str]:
 _TAKES_UNIQUE_ID: dict[Callable[..., Any], bool] = {}
 
 
+class _Answers:
+    """The answers to our requests, queued for `call()` (asyncio.Queue's put_nowait/get).
+
+    Holds nothing while empty: a Queue keeps four deques and an Event per connection
+    (3.3 KiB) for the one answer that is ever waited for at a time (`_call_lock`).
+    """
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        if self._items is None:
+            self._items = [item]
+        else:
+            self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while self._items is None:
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        item = self._items.pop(0)
+        if not self._items:
+            self._items = None
+        return item
+
+
 class FramedChargePoint(LibraryChargePoint):
     """A library ChargePoint that logs every frame and answers every broken CALL."""
 
@@ -216,6 +250,7 @@ class FramedChargePoint(LibraryChargePoint):
         # The library's map of bound handlers, one per connection: the class's
         # (_class_routes) serves instead. Only the library's _handle_call read it.
         del self.route_map
+        self._response_queue = _Answers()
         self.model = model
         self.active = True
         self._owned_tasks: set[asyncio.Task[Any]] = set()
