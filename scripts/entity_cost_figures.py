@@ -300,7 +300,8 @@ async def test_memory_per_charger(
         frame = stat.traceback[0]
         where = f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
         print(f"  {where:40} {stat.size_diff / count / 1024:8.1f}")
-    print("new objects by type (per charger, top 25)")
     diff = Counter({t: after_types[t] - before_types[t] for t in after_types})
+    print(f"new gc-tracked objects per charger {diff.total() / count:.1f}")
+    print("new objects by type (per charger, top 25)")
     for name, n in diff.most_common(25):
         print(f"  {name:40} {n / count:8.1f}")

@@ -39,12 +39,21 @@ class LevityEntityDescription(EntityDescription):
 class LevityEntity(Entity):
     """An entity that reads the model and rewrites its state only when it changed."""
 
+    # Ours per entity in slots: HA's cached properties fill each instance dict to
+    # some 40 keys, and ours on top pushed it past a dict's 42-key size (twice the bytes).
+    __slots__ = (
+        "_last_written",
+        "_on_registry_removal",
+        "central",
+        "charge_point",
+        "connector_id",
+        "counted_id",
+        "entity_description",
+    )
+
     _attr_has_entity_name = True
     _attr_should_poll = False
     entity_description: LevityEntityDescription
-
-    # Told when the registry entry is deleted (see on_removed_from_registry).
-    _on_registry_removal: Callable[[], None] | None = None
 
     def __init__(
         self,
@@ -70,6 +79,8 @@ class LevityEntity(Entity):
         self._attr_unique_id = self.counted_id
         self._attr_device_info = device_info or central.device_info(charge_point, connector_id)
         self._last_written: tuple[object, ...] = ()
+        # Told when the registry entry is deleted (see on_removed_from_registry).
+        self._on_registry_removal: Callable[[LevityEntity], None] | None = None
 
     @property
     def connector(self) -> Connector:
@@ -93,24 +104,32 @@ class LevityEntity(Entity):
         """Follow changes of this entity's connector, and the charge point's connection."""
         self.central.capacity.registered(self.counted_id)
         self._last_written = self._snapshot()
-        self.async_on_remove(self.charge_point.add_listener(self.connector_id, self._changed))
+        charge_point, listener = self.charge_point, self._changed
+        charge_point.add_listener(self.connector_id, listener)
         if self.connector_id != CHARGE_POINT_CONNECTOR:
-            self.async_on_remove(
-                self.charge_point.add_listener(CHARGE_POINT_CONNECTOR, self._changed)
-            )
+            charge_point.add_listener(CHARGE_POINT_CONNECTOR, listener)
+        # One bound method undoes both (no closure per listener).
+        self.async_on_remove(self._stop_listening)
 
-    def on_removed_from_registry(self, func: Callable[[], None]) -> None:
-        """Call `func` when the entity's registry entry is deleted (its device was removed).
+    @callback
+    def _stop_listening(self) -> None:
+        charge_point, listener = self.charge_point, self._changed
+        charge_point.remove_listener(self.connector_id, listener)
+        if self.connector_id != CHARGE_POINT_CONNECTOR:
+            charge_point.remove_listener(CHARGE_POINT_CONNECTOR, listener)
+
+    def on_removed_from_registry(self, func: Callable[[LevityEntity], None]) -> None:
+        """Call `func(entity)` when the entity's registry entry is deleted (its device went).
 
         Not on every removal from HA: renaming an entity removes and re-adds it.
-        One function per entity (the platform's): no list kept per entity.
+        One function per platform, shared by its entities: nothing made per entity.
         """
         self._on_registry_removal = func
 
     async def async_removed_from_registry(self) -> None:
         """Tell whoever asked that this entity is gone for good; it no longer counts."""
         if self._on_registry_removal is not None:
-            self._on_registry_removal()
+            self._on_registry_removal(self)
         self.central.capacity.update()
 
     @callback

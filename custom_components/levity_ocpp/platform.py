@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
@@ -49,6 +48,12 @@ def async_setup_dynamic_entities(
         entity_id = registry.async_get_entity_id(platform, DOMAIN, unique_id)
         return entity_id is not None and registry.entities[entity_id].disabled
 
+    def forget(entity: LevityEntity) -> None:
+        # A removed device takes its entities along; if the charger comes back they
+        # must be added again. One function for all of this platform's entities.
+        description_key = entity.entity_description.key
+        added.discard((entity.charge_point.id, entity.connector_id, description_key))
+
     @callback
     def add_missing(charge_point: ChargePoint, connector_id: int) -> None:
         if central.charge_points.get(charge_point.id) is not charge_point:
@@ -83,9 +88,7 @@ def async_setup_dynamic_entities(
                 ):
                     continue  # past HA's cap: offered again when there is room
                 added.add(key)
-                # A removed device takes its entities along; if the charger comes
-                # back they must be added again.
-                entity.on_removed_from_registry(partial(added.discard, key))
+                entity.on_removed_from_registry(forget)
                 new.append(entity)
         if new:
             # Its subentry is the user's approval: removing it removes these too.

@@ -23,6 +23,7 @@ from typing import Any
 
 from ocpp.charge_point import ChargePoint as LibraryChargePoint
 from ocpp.messages import Call
+from ocpp.routing import create_route_map
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
@@ -86,6 +87,8 @@ async def _measure(port: int, central: CentralSystem, messages: int) -> dict[str
             )
             handler = central.handler("BENCH")
             assert handler is not None
+            # The library's path reads its per-connection map, which ours does not keep.
+            handler.route_map = create_route_map(handler)
             paths = {
                 "library": lambda msg: LibraryChargePoint._handle_call(handler, msg),
                 "ours": handler._handle_call,

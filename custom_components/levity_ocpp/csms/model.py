@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import logging
@@ -177,12 +177,11 @@ class ChargePoint:
     local_list_version: int | None = None
     local_list: dict[str, LocalAuthorization] = field(default_factory=dict)
     frames: FrameLog = field(default_factory=FrameLog)
-    anomalies: deque[Anomaly] = field(default_factory=lambda: deque(maxlen=ANOMALY_LOG_SIZE))
-    # What the charger reported about itself (OCPP 2.0.1 NotifyEvent and security
-    # events): the latest few, for diagnostics.
-    reported_events: deque[dict[str, Any]] = field(
-        default_factory=lambda: deque(maxlen=EVENT_LOG_SIZE)
-    )
+    # Anomalies, and what the charger reported about itself (OCPP 2.0.1 NotifyEvent
+    # and security events): the latest few, for diagnostics. Made on first use: most
+    # chargers have none, and an empty deque takes 760 bytes.
+    _anomalies: deque[Anomaly] | None = field(default=None, repr=False)
+    _reported_events: deque[dict[str, Any]] | None = field(default=None, repr=False)
     connections: deque[Connection] = field(
         default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
     )
@@ -193,6 +192,16 @@ class ChargePoint:
     _dirty: dict[int, None] = field(default_factory=dict, repr=False)
     _flush: asyncio.Handle | None = field(default=None, repr=False)
     _replying: int = field(default=0, repr=False)
+
+    @property
+    def anomalies(self) -> Sequence[Anomaly]:
+        """The latest anomalies, oldest first (see `record_anomaly`)."""
+        return () if self._anomalies is None else self._anomalies
+
+    @property
+    def reported_events(self) -> Sequence[dict[str, Any]]:
+        """The latest events the charger reported, oldest first (see `record_event`)."""
+        return () if self._reported_events is None else self._reported_events
 
     @property
     def connector_ids(self) -> list[int]:
@@ -231,6 +240,10 @@ class ChargePoint:
         listeners = self._listeners.setdefault(connector_id, [])
         listeners.append(listener)
         return lambda: listeners.remove(listener)
+
+    def remove_listener(self, connector_id: int, listener: Listener) -> None:
+        """Stop calling a listener `add_listener` added (no closure kept to undo it)."""
+        self._listeners[connector_id].remove(listener)
 
     def notify(self, connector_id: int = CHARGE_POINT_CONNECTOR) -> None:
         """Tell the listeners of one connector (0: the charge point) that it changed.
@@ -299,11 +312,15 @@ class ChargePoint:
         """Remember something implausible the charger did (shown in diagnostics)."""
         if len(description) > MAX_ANOMALY_TEXT:
             description = f"{description[:MAX_ANOMALY_TEXT]}… ({len(description)} characters)"
-        self.anomalies.append(Anomaly(utcnow(), description))
+        if self._anomalies is None:
+            self._anomalies = deque(maxlen=ANOMALY_LOG_SIZE)
+        self._anomalies.append(Anomaly(utcnow(), description))
 
     def record_event(self, kind: str, event: dict[str, Any]) -> None:
         """Remember an event the charger reported (shown in diagnostics)."""
-        self.reported_events.append({"time": utcnow().isoformat(), "kind": kind, **event})
+        if self._reported_events is None:
+            self._reported_events = deque(maxlen=EVENT_LOG_SIZE)
+        self._reported_events.append({"time": utcnow().isoformat(), "kind": kind, **event})
 
     def log_frame(self, direction: Direction, data: str | bytes) -> None:
         """Remember a frame (its start, if long) in the bounded per-charge-point log."""

@@ -32,6 +32,7 @@ from ocpp.exceptions import (
     UnknownCallErrorCodeError,
 )
 from ocpp.messages import Call, CallResult, MessageType
+from ocpp.routing import create_route_map
 from websockets.exceptions import ConnectionClosed
 
 from . import schema_check
@@ -65,6 +66,75 @@ def _reply_id(message: Call) -> str:
     return usable_id(message.unique_id)
 
 
+type Routes = dict[str, dict[str, Any]]
+
+
+# Per class: its @on/@after handlers by action (functions, not bound methods), and
+# the actions whose handlers skip schema validation whatever the settings say.
+_ROUTES: dict[type, tuple[Routes, frozenset[str]]] = {}
+
+
+def _class_routes(cls: type) -> tuple[Routes, frozenset[str]]:
+    """A class's routes, found once.
+
+    The library makes a map of bound methods per connection: two dozen objects
+    every charger keeps for nothing.
+    """
+    if (found := _ROUTES.get(cls)) is None:
+        routes: Routes = create_route_map(cls)
+        never_validated = frozenset(
+            action for action, route in routes.items() if route.get("_skip_schema_validation")
+        )
+        found = _ROUTES[cls] = (routes, never_validated)
+    return found
+
+
+def _routes(cls: type) -> Routes:
+    return _class_routes(cls)[0]
+
+
+def _never_validated(cls: type) -> frozenset[str]:
+    return _class_routes(cls)[1]
+
+
+# Whether a handler (a function) takes `call_unique_id`: read once, not per message.
+_TAKES_UNIQUE_ID: dict[Callable[..., Any], bool] = {}
+
+
+class _Answers:
+    """The answers to our requests, queued for `call()` (asyncio.Queue's put_nowait/get).
+
+    Holds nothing while empty: a Queue keeps four deques and an Event per connection
+    (3.3 KiB) for the one answer that is ever waited for at a time (`_call_lock`).
+    """
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        if self._items is None:
+            self._items = [item]
+        else:
+            self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while self._items is None:
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        item = self._items.pop(0)
+        if not self._items:
+            self._items = None
+        return item
+
+
 class FramedChargePoint(LibraryChargePoint):
     """A library ChargePoint that logs every frame and answers every broken CALL."""
 
@@ -85,6 +155,10 @@ class FramedChargePoint(LibraryChargePoint):
         super().__init__(
             model.id, connection, response_timeout, logger=LibraryLogger(_LOGGER, self.guard)
         )
+        # The library's map of bound handlers, one per connection: the class's
+        # (_class_routes) serves instead. Only the library's _handle_call read it.
+        del self.route_map
+        self._response_queue = _Answers()
         self.model = model
         self.active = True
         self._owned_tasks: set[asyncio.Task[Any]] = set()
@@ -95,16 +169,11 @@ class FramedChargePoint(LibraryChargePoint):
         self._awaited: dict[str, str] = {}
         self._actions: dict[str, str] = {}
         self._closing: asyncio.Task[None] | None = None
-        # Whether each handler takes `call_unique_id`: read once, not per message.
-        self._takes_unique_id: dict[Callable[..., Any], bool] = {}
         # Running @after handlers, referenced until done (the loop keeps only weak ones).
         self._after_tasks: set[asyncio.Future[Any]] = set()
-        # Actions whose handlers skip schema validation whatever the settings say.
-        self._never_validated = frozenset(
-            action
-            for action, route in self.route_map.items()
-            if route.get("_skip_schema_validation")
-        )
+        # Whether the CALL being handled skips schema validation (`_prepare_call`):
+        # CALLs of one connection are handled one after the other.
+        self._skip_validation = False
 
     async def start(self) -> None:
         """Handle frames until the connection is closed and every frame it brought is read.
@@ -216,7 +285,7 @@ class FramedChargePoint(LibraryChargePoint):
 
     def _check_action_handled(self, action: str) -> None:
         """Refuse actions without a handler with the code OCPP-J §4.2.3 names."""
-        if "_on_action" not in self.route_map.get(action, {}):
+        if "_on_action" not in _routes(type(self)).get(action, {}):
             raise action_not_handled(action, self.known_actions)
 
     async def _handle_call(self, msg: Call) -> Any:
@@ -230,10 +299,11 @@ class FramedChargePoint(LibraryChargePoint):
         key spellings are looked up and the handler's signature is read once.
         """
         version = self._ocpp_version
-        handlers = self.route_map.get(msg.action, {})
+        handlers = _routes(type(self)).get(msg.action, {})
         if "_on_action" not in handlers:  # _answer refuses these before (with the right code)
             _raise_key_error(msg.action, version)
-        if not handlers.get("_skip_schema_validation", False):
+        skip_validation = self._skip_validation
+        if not skip_validation:
             await schema_check.validate(msg, version)
         snake_case_payload = schema_check.to_snake_case(msg.payload)
         handler = handlers["_on_action"]
@@ -248,7 +318,7 @@ class FramedChargePoint(LibraryChargePoint):
         result = msg.create_call_result(
             snake_to_camel_case(remove_nones(serialize_as_dict(response)))
         )
-        if not handlers.get("_skip_schema_validation", False):
+        if not skip_validation:
             await schema_check.validate(result, version)
         await self._send(result.to_json())
         try:
@@ -266,14 +336,14 @@ class FramedChargePoint(LibraryChargePoint):
     def _run_handler(
         self, handler: Callable[..., Any], payload: dict[str, Any], unique_id: str
     ) -> Any:
-        """Call a handler with the payload, and the CALL's id if its signature names it."""
-        takes_unique_id = self._takes_unique_id.get(handler)
+        """Call a handler (the class's function) with the payload, and the CALL's id if named."""
+        takes_unique_id = _TAKES_UNIQUE_ID.get(handler)
         if takes_unique_id is None:
             takes_unique_id = "call_unique_id" in inspect.signature(handler).parameters
-            self._takes_unique_id[handler] = takes_unique_id
+            _TAKES_UNIQUE_ID[handler] = takes_unique_id
         if takes_unique_id:
-            return handler(**payload, call_unique_id=unique_id)
-        return handler(**payload)
+            return handler(self, **payload, call_unique_id=unique_id)
+        return handler(self, **payload)
 
     def _prepare_call(self, message: Call) -> None:
         """Validate a CALL's payload against the schema, unless the charger's settings say not.
@@ -281,11 +351,12 @@ class FramedChargePoint(LibraryChargePoint):
         The library reads the flag per message; without validation the handler is
         given only the fields it takes (lenient.py).
         """
-        route = self.route_map[message.action]
+        route = _routes(type(self))[message.action]
         validate = self.guard.settings().validate_schema
-        route["_skip_schema_validation"] = not validate or message.action in self._never_validated
+        self._skip_validation = not validate or message.action in _never_validated(type(self))
         if not validate:
-            message.payload = fit_call(route["_on_action"], message.payload)
+            handler = route["_on_action"].__get__(self, type(self))
+            message.payload = fit_call(handler, message.payload)
 
     async def call(
         self,
