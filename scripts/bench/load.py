@@ -5,7 +5,8 @@ generator's CPU off Home Assistant's core. The orchestrator drives it over
 stdin/stdout, one JSON object a line:
   {"op": "connect", "n": 1}    the first n chargers (default all) boot, report Charging,
                                start a session
-  {"op": "window", "s": 180}   MeterValues every 10 s (staggered) for s seconds, with an
+  {"op": "window", "s": 180}   MeterValues every 10 s (staggered) for s seconds from the
+                               connected chargers, with an
                                occasional stop/start (each charger every ~10 minutes, or
                                "restart_per_s"); answers latencies in ms
   {"op": "burst", "n": 100}    n chargers send StopTransaction at once (then restart)
@@ -262,11 +263,12 @@ class Fleet:
         return {"connect_s": time.monotonic() - started}
 
     async def window(self, seconds: float, restart_per_s: float) -> dict[str, Any]:
-        count = len(self.chargers)
+        connected = [c for c in self.chargers if c.ws is not None]
+        count = len(connected)
         window = Window(restart_per_s)
         until = time.monotonic() + seconds
         await asyncio.gather(
-            *(c.run(i * INTERVAL_S / count, until, window) for i, c in enumerate(self.chargers))
+            *(c.run(i * INTERVAL_S / count, until, window) for i, c in enumerate(connected))
         )
         return {
             "meter_values_ms": window.meter_values,

@@ -100,11 +100,24 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         await load.ask({"op": "connect", "n": 1})
         await asyncio.sleep(5)
         rss_one = hass.rss_mib()
-        connected = await load.ask({"op": "connect"})
+        # What each further charger adds once its code paths are warm: RSS with half
+        # the fleet and with all of it, each after the same metering and a drained
+        # recorder (the 1 -> N figure below also holds what the first charger's
+        # sessions, statistics and caches load once).
+        half = max(1, count // 2)
+        connected = await load.ask({"op": "connect", "n": half})
+        await load.ask({"op": "window", "s": WARMUP_S / 2})
+        await recorder_drained(hass)
+        rss_half = hass.rss_mib()
+        more = await load.ask({"op": "connect"})
         report.note(
-            f"{count} chargers connected, booted, charging in {connected['connect_s']:.1f} s"
+            f"{count} chargers connected, booted, charging in "
+            f"{connected['connect_s'] + more['connect_s']:.1f} s"
         )
-        await load.ask({"op": "window", "s": WARMUP_S})
+        await load.ask({"op": "window", "s": WARMUP_S / 2})
+        await recorder_drained(hass)
+        rss_full = hass.rss_mib()
+        await load.ask({"op": "window", "s": WARMUP_S / 2})
 
         await recorder_drained(hass)  # the warm-up's rows are not the window's
         await hass.ask({"op": "gc_reset"})
@@ -168,6 +181,9 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         report.figure("RSS before chargers", rss_before, "MiB")
         report.figure("RSS with one charger", rss_one, "MiB")
         report.figure("RSS per further charger", (rss[-1] - rss_one) / max(1, count - 1), "MiB",
+                      RSS_MIB_PER_CHARGER)  # fmt: skip
+        report.figure(f"RSS per charger, {half} -> {count} chargers",
+                      (rss_full - rss_half) / max(1, count - half), "MiB",
                       RSS_MIB_PER_CHARGER)  # fmt: skip
         growth = [b - a for a, b in itertools.pairwise(rss)]
         report.note("RSS growth per minute, window by window: "
