@@ -782,6 +782,7 @@ async def test_restart_keeps_known_charge_points(
     hass_storage: dict[str, Any],
     setup_integration: MockConfigEntry,
     connect: Connect,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     entry = setup_integration
     async with connect_configured(connect) as cp:
@@ -796,8 +797,11 @@ async def test_restart_keeps_known_charge_points(
     assert [item["id"] for item in saved] == ["CP1"]
     assert saved[0]["vendor"] == "United Chargers"
 
+    caplog.clear()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    # Its device is looked up with what HA supports, not a deprecated call it warns of.
+    assert "deprecated" not in caplog.text
     # Before the charger is back: known, with its identity, but offline.
     device = device_named(hass, entry, "CP1")
     assert device.manufacturer == "United Chargers"
