@@ -11,7 +11,6 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 
 from .amendments import SessionAmendments
 from .capacity import EntityCapacity
@@ -153,21 +152,28 @@ class LevityCentral(CentralSystemHooks):
                     return charge_point, connector_id
         return None
 
-    def device_info(
+    def device_entry(
         self, charge_point: ChargePoint, connector_id: int = CHARGE_POINT_CONNECTOR
-    ) -> DeviceInfo | ChildDeviceInfo:
-        """Return the device an entity of this charge point or connector belongs to."""
-        identifier = charge_point_identifier(self.entry.entry_id, charge_point.id)
+    ) -> dr.AnyDeviceEntry:
+        """Return the device an entity of this charge point or connector belongs to.
+
+        Registered already (at discovery, or at start in `async_register_known`);
+        made here if it is not. Entities are given the entry itself: with a device
+        info HA would get-or-create the device again for each of them.
+        """
+        registry = dr.async_get(self.hass)
+        entry_id = self.entry.entry_id
         if connector_id == CHARGE_POINT_CONNECTOR or not has_connector_devices(charge_point):
-            return DeviceInfo(identifiers={identifier})
-        parent_id = self._device_id(charge_point)
-        assert parent_id is not None  # registered when the charge point was discovered
-        return ChildDeviceInfo(
-            identifiers={connector_identifier(self.entry.entry_id, charge_point.id, connector_id)},
-            parent_device_id=parent_id,
-            translation_key="connector",
-            translation_placeholders={"connector_id": str(connector_id)},
-        )
+            device = registry.async_get_device_by_identifier(
+                charge_point_identifier(entry_id, charge_point.id), entry_id
+            )
+            return device if device is not None else self._update_device(charge_point)
+        identifier = connector_identifier(entry_id, charge_point.id, connector_id)
+        if (child := registry.async_get_child_device_by_identifier(identifier, entry_id)) is None:
+            self._ensure_connector_device(charge_point, connector_id)
+            child = registry.async_get_child_device_by_identifier(identifier, entry_id)
+        assert child is not None  # made just now
+        return child
 
     # Central system hooks
 
