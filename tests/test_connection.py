@@ -731,6 +731,65 @@ async def test_second_connector_moves_all_connector_1_entities(
     assert not on_parent & on_connector_2
 
 
+def friendly_name(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The name a user sees for an entity."""
+    return (
+        current.attributes.get("friendly_name") if (current := hass.states.get(entity_id)) else None
+    )
+
+
+async def test_entities_are_named_after_their_device(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """Entity ids and names come from the device, and follow the user renaming it."""
+    async with connect_configured(connect) as cp:
+        await cp.boot()
+        await cp.status(1)
+        await hass.async_block_till_done()
+        parent = device_named(hass, setup_integration, "CP1")
+        assert entity_of(hass, parent.id, "connector_status") == STATUS
+        assert friendly_name(hass, STATUS) == "CP1 Status"
+        assert friendly_name(hass, CHARGE_POINT_STATUS) == "CP1 Charge point status"
+
+        dr.async_get(hass).async_update_device(parent.id, name_by_user="Garage")
+        await hass.async_block_till_done()
+        assert friendly_name(hass, STATUS) == "Garage Status"
+        assert friendly_name(hass, CHARGE_POINT_STATUS) == "Garage Charge point status"
+        # A status after the rename writes the new name too; the entity id stays.
+        await cp.status(1, ChargePointStatus.charging)
+        await hass.async_block_till_done()
+        assert state(hass, STATUS) == "charging"
+        assert friendly_name(hass, STATUS) == "Garage Status"
+
+
+async def test_renamed_entity_stays_on_its_connector_device(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """A connector 1 entity moved to its connector's device stays there when renamed."""
+    registry = er.async_get(hass)
+    async with connect_configured(connect) as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.charging)
+        await cp.status(2)
+        await hass.async_block_till_done()
+        parent = device_named(hass, setup_integration, "CP1")
+        connector_1 = connector_devices(hass, parent)["Connector 1"]
+        assert entity_of(hass, connector_1.id, "connector_status") == STATUS
+        assert friendly_name(hass, STATUS) == "Connector 1 Status"
+
+        registry.async_update_entity(STATUS, new_entity_id="sensor.garage_left")
+        await hass.async_block_till_done()
+        renamed = registry.async_get("sensor.garage_left")
+        assert renamed is not None
+        assert renamed.device_id == connector_1.id
+        assert state(hass, "sensor.garage_left") == "charging"
+        assert friendly_name(hass, "sensor.garage_left") == "Connector 1 Status"
+        await cp.status(1, ChargePointStatus.finishing)
+        await hass.async_block_till_done()
+        assert state(hass, "sensor.garage_left") == "finishing"
+        assert hass.states.get(STATUS) is None
+
+
 async def test_stale_status_does_not_overwrite_newer(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
@@ -782,6 +841,7 @@ async def test_restart_keeps_known_charge_points(
     hass_storage: dict[str, Any],
     setup_integration: MockConfigEntry,
     connect: Connect,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     entry = setup_integration
     async with connect_configured(connect) as cp:
@@ -796,8 +856,11 @@ async def test_restart_keeps_known_charge_points(
     assert [item["id"] for item in saved] == ["CP1"]
     assert saved[0]["vendor"] == "United Chargers"
 
+    caplog.clear()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    # Its device is looked up with what HA supports, not a deprecated call it warns of.
+    assert "deprecated" not in caplog.text
     # Before the charger is back: known, with its identity, but offline.
     device = device_named(hass, entry, "CP1")
     assert device.manufacturer == "United Chargers"

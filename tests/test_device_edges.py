@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from ocpp.v16 import call
+from ocpp.v16.enums import ChargePointStatus
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_device,
@@ -13,7 +15,15 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.levity_ocpp.const import DOMAIN
 
 from .conftest import Connect
-from .test_connection import RemoveDevice, connect_configured, device_named, remove_device
+from .test_connection import (
+    RemoveDevice,
+    connect_configured,
+    connector_devices,
+    device_named,
+    entity_of,
+    remove_device,
+)
+from .test_sessions import meter, sample
 
 __all__ = ["remove_device"]  # the fixture, used by name
 
@@ -63,3 +73,43 @@ async def test_a_device_no_charge_point_owns_can_be_removed(
     response = await remove_device(device.id)
     assert response["success"]
     assert dr.async_get(hass).async_get(device.id) is None
+
+
+async def test_devices_removed_behind_the_integrations_back_come_back(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """A device deleted from the registry (not by the user removing the charger) is made
+    again, with its name, when its charger reports something that has entities."""
+    devices = dr.async_get(hass)
+    async with connect_configured(connect) as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.charging)
+        await hass.async_block_till_done()
+        parent = device_named(hass, setup_integration, "CP1")
+        assert parent is not None
+        devices.async_remove_device(parent.id)
+        await hass.async_block_till_done()
+        assert hass.states.get("sensor.cp1_status") is None
+
+        await meter(cp, None, sample(1, 1000))
+        await hass.async_block_till_done()
+        again = device_named(hass, setup_integration, "CP1")
+        assert again is not None
+        assert again.manufacturer == "United Chargers"
+        assert entity_of(hass, again.id, "connector_status") == "sensor.cp1_status"
+        assert hass.states.get("sensor.cp1_status").state == "charging"
+        assert hass.states.get("sensor.cp1_status").attributes["friendly_name"] == "CP1 Status"
+
+        # A connector's device, the same.
+        await cp.status(2)
+        await hass.async_block_till_done()
+        connector_2 = connector_devices(hass, again)["Connector 2"]
+        devices.async_remove_device(connector_2.id)
+        await hass.async_block_till_done()
+        assert "Connector 2" not in connector_devices(hass, again)
+        await cp.call(call.MeterValues(connector_id=2, meter_value=[sample(2, 2000)]))
+        await hass.async_block_till_done()
+        connector_2 = connector_devices(hass, again)["Connector 2"]
+        status_2 = entity_of(hass, connector_2.id, "connector_status")
+        assert hass.states.get(status_2).state == "available"
+        assert hass.states.get(status_2).attributes["friendly_name"] == "Connector 2 Status"

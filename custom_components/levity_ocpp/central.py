@@ -11,7 +11,6 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 
 from .amendments import SessionAmendments
 from .capacity import EntityCapacity
@@ -153,21 +152,28 @@ class LevityCentral(CentralSystemHooks):
                     return charge_point, connector_id
         return None
 
-    def device_info(
+    def device_entry(
         self, charge_point: ChargePoint, connector_id: int = CHARGE_POINT_CONNECTOR
-    ) -> DeviceInfo | ChildDeviceInfo:
-        """Return the device an entity of this charge point or connector belongs to."""
-        identifier = charge_point_identifier(self.entry.entry_id, charge_point.id)
+    ) -> dr.AnyDeviceEntry:
+        """Return the device an entity of this charge point or connector belongs to.
+
+        Registered already (at discovery, or at start in `async_register_known`);
+        made here if it is not. Entities are given the entry itself: with a device
+        info HA would get-or-create the device again for each of them.
+        """
+        registry = dr.async_get(self.hass)
+        entry_id = self.entry.entry_id
         if connector_id == CHARGE_POINT_CONNECTOR or not has_connector_devices(charge_point):
-            return DeviceInfo(identifiers={identifier})
-        parent_id = self._device_id(charge_point)
-        assert parent_id is not None  # registered when the charge point was discovered
-        return ChildDeviceInfo(
-            identifiers={connector_identifier(self.entry.entry_id, charge_point.id, connector_id)},
-            parent_device_id=parent_id,
-            translation_key="connector",
-            translation_placeholders={"connector_id": str(connector_id)},
-        )
+            device = registry.async_get_device_by_identifier(
+                charge_point_identifier(entry_id, charge_point.id), entry_id
+            )
+            return device if device is not None else self._update_device(charge_point)
+        identifier = connector_identifier(entry_id, charge_point.id, connector_id)
+        if (child := registry.async_get_child_device_by_identifier(identifier, entry_id)) is None:
+            self._ensure_connector_device(charge_point, connector_id)
+            child = registry.async_get_child_device_by_identifier(identifier, entry_id)
+        assert child is not None  # made just now
+        return child
 
     # Central system hooks
 
@@ -382,15 +388,16 @@ class LevityCentral(CentralSystemHooks):
     def _device_is_current(self, charge_point: ChargePoint) -> bool:
         """Whether the charge point's device says what `_update_device` would write.
 
-        A start of a large site looks its devices up instead of writing each again.
+        A start of a large site looks its devices up instead of writing each again,
+        with the lookups HA supports: its deprecated ones walk the call stack to
+        report the caller, every call (14 s of a profiled start of 1,000 chargers).
         """
-        device = dr.async_get(self.hass).async_get_device(
-            identifiers={charge_point_identifier(self.entry.entry_id, charge_point.id)}
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            charge_point_identifier(self.entry.entry_id, charge_point.id), self.entry.entry_id
         )
         return (
             device is not None
-            and self.subentry_id(charge_point)
-            in device.config_entries_subentries.get(self.entry.entry_id, ())
+            and device.config_subentry_id == self.subentry_id(charge_point)
             and (device.name, device.manufacturer, device.model)
             == (charge_point.id, charge_point.vendor, charge_point.model)
             and (device.serial_number, device.sw_version)

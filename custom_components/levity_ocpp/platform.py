@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from homeassistant.core import callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity_platform import (
     AddConfigEntryEntitiesCallback,
     async_get_current_platform,
@@ -62,7 +62,7 @@ def async_setup_dynamic_entities(
             return
         scope = Scope.CHARGE_POINT if connector_id == CHARGE_POINT_CONNECTOR else Scope.CONNECTOR
         connector = charge_point.connector(connector_id)
-        device_info = None  # one for all of this device's entities, once needed
+        device: dr.AnyDeviceEntry | None = None  # one for this device's entities, once needed
         new: list[LevityEntity] = []
         for description in descriptions:
             key = (charge_point.id, connector_id, description.key)
@@ -76,9 +76,9 @@ def async_setup_dynamic_entities(
                 )
                 if disabled(unique_id):
                     continue  # not marked added: checked again when offered again
-                if device_info is None:
-                    device_info = central.device_info(charge_point, connector_id)
-                entity = entity_cls(central, charge_point, connector_id, description, device_info)
+                if device is None:
+                    device = central.device_entry(charge_point, connector_id)
+                entity = entity_cls(central, charge_point, connector_id, description, device)
                 if not capacity.admit(
                     platform,
                     entity.counted_id,

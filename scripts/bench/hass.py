@@ -262,10 +262,23 @@ class Hass:
             ).fetchone()
         return int(row[0])
 
-    def log_problems(self, offset: int = 0) -> list[str]:
-        """Every WARNING or ERROR line HA logged from `offset` on (with traceback lines)."""
+    def log_mark(self) -> tuple[int, int] | None:
+        """Where HA's log ends now (its file and size), for `log_problems` after a start."""
+        if not self.log_path.exists():
+            return None
+        status = self.log_path.stat()
+        return (status.st_ino, status.st_size)
+
+    def log_problems(self, mark: tuple[int, int] | None = None) -> list[str]:
+        """Every WARNING or ERROR line HA logged after `mark` (with traceback lines).
+
+        HA rolls its log over at every start (the old one becomes .log.1): a log
+        that is no longer the marked file is read whole, not from the old size on.
+        """
         if not self.log_path.exists():
             return []
+        status = self.log_path.stat()
+        offset = mark[1] if mark is not None and mark[0] == status.st_ino else 0
         problems: list[str] = []
         taking = False
         with self.log_path.open("rb") as log:

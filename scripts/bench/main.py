@@ -239,7 +239,7 @@ async def profiled_window(hass: Hass, load: Load, config: Path, report: Report) 
 
 async def start_up(hass: Hass, report: Report) -> None:
     hass.stop()
-    offset = hass.log_path.stat().st_size if hass.log_path.exists() else 0
+    mark = hass.log_mark()
     hass.start()
     started = time.monotonic()
     await hass.wait_ready()
@@ -254,7 +254,7 @@ async def start_up(hass: Hass, report: Report) -> None:
     await asyncio.sleep(10)  # warnings that come right after start-up count too
     report.figure(f"start-up: {answer.get('enabled')} entities restored", restored, "s",
                   START_UP_S)  # fmt: skip
-    lines = hass.log_problems(offset)
+    lines = hass.log_problems(mark)
     problems = [line for line in lines if not any(w in line for w in EXPECTED_WARNINGS)]
     report.figure("start-up: HA warnings and errors", len(problems), "lines", 0)
     for line in problems:
