@@ -32,7 +32,6 @@ from ocpp.exceptions import (
     UnknownCallErrorCodeError,
 )
 from ocpp.messages import Call, CallResult, MessageType
-from ocpp.routing import create_route_map
 from websockets.exceptions import ConnectionClosed
 
 from . import schema_check
@@ -55,6 +54,7 @@ from .guards import CLOSE_POLICY_VIOLATION, ConnectionGuard, clipped
 from .lenient import fit_call, fit_result
 from .library_log import LibraryLogger
 from .model import ChargePoint
+from .routes import Answers, never_validated, routes, takes_unique_id
 
 _LOGGER = logging.getLogger(__name__)
 # How long a request whose answer arrived just before the connection closed may
@@ -64,75 +64,6 @@ ANSWERED_GRACE_S = 2.0
 
 def _reply_id(message: Call) -> str:
     return usable_id(message.unique_id)
-
-
-type Routes = dict[str, dict[str, Any]]
-
-
-# Per class: its @on/@after handlers by action (functions, not bound methods), and
-# the actions whose handlers skip schema validation whatever the settings say.
-_ROUTES: dict[type, tuple[Routes, frozenset[str]]] = {}
-
-
-def _class_routes(cls: type) -> tuple[Routes, frozenset[str]]:
-    """A class's routes, found once.
-
-    The library makes a map of bound methods per connection: two dozen objects
-    every charger keeps for nothing.
-    """
-    if (found := _ROUTES.get(cls)) is None:
-        routes: Routes = create_route_map(cls)
-        never_validated = frozenset(
-            action for action, route in routes.items() if route.get("_skip_schema_validation")
-        )
-        found = _ROUTES[cls] = (routes, never_validated)
-    return found
-
-
-def _routes(cls: type) -> Routes:
-    return _class_routes(cls)[0]
-
-
-def _never_validated(cls: type) -> frozenset[str]:
-    return _class_routes(cls)[1]
-
-
-# Whether a handler (a function) takes `call_unique_id`: read once, not per message.
-_TAKES_UNIQUE_ID: dict[Callable[..., Any], bool] = {}
-
-
-class _Answers:
-    """The answers to our requests, queued for `call()` (asyncio.Queue's put_nowait/get).
-
-    Holds nothing while empty: a Queue keeps four deques and an Event per connection
-    (3.3 KiB) for the one answer that is ever waited for at a time (`_call_lock`).
-    """
-
-    __slots__ = ("_items", "_waiter")
-
-    def __init__(self) -> None:
-        self._items: list[Any] | None = None
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put_nowait(self, item: Any) -> None:
-        if self._items is None:
-            self._items = [item]
-        else:
-            self._items.append(item)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def get(self) -> Any:
-        while self._items is None:
-            self._waiter = waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                self._waiter = None
-        item = self._items.pop(0)
-        if not self._items:
-            self._items = None
-        return item
 
 
 class FramedChargePoint(LibraryChargePoint):
@@ -156,9 +87,9 @@ class FramedChargePoint(LibraryChargePoint):
             model.id, connection, response_timeout, logger=LibraryLogger(_LOGGER, self.guard)
         )
         # The library's map of bound handlers, one per connection: the class's
-        # (_class_routes) serves instead. Only the library's _handle_call read it.
+        # (routes.py) serves instead. Only the library's _handle_call read it.
         del self.route_map
-        self._response_queue = _Answers()
+        self._response_queue = Answers()
         self.model = model
         self.active = True
         self._owned_tasks: set[asyncio.Task[Any]] = set()
@@ -285,7 +216,7 @@ class FramedChargePoint(LibraryChargePoint):
 
     def _check_action_handled(self, action: str) -> None:
         """Refuse actions without a handler with the code OCPP-J §4.2.3 names."""
-        if "_on_action" not in _routes(type(self)).get(action, {}):
+        if "_on_action" not in routes(type(self)).get(action, {}):
             raise action_not_handled(action, self.known_actions)
 
     async def _handle_call(self, msg: Call) -> Any:
@@ -299,7 +230,7 @@ class FramedChargePoint(LibraryChargePoint):
         key spellings are looked up and the handler's signature is read once.
         """
         version = self._ocpp_version
-        handlers = _routes(type(self)).get(msg.action, {})
+        handlers = routes(type(self)).get(msg.action, {})
         if "_on_action" not in handlers:  # _answer refuses these before (with the right code)
             _raise_key_error(msg.action, version)
         skip_validation = self._skip_validation
@@ -337,11 +268,7 @@ class FramedChargePoint(LibraryChargePoint):
         self, handler: Callable[..., Any], payload: dict[str, Any], unique_id: str
     ) -> Any:
         """Call a handler (the class's function) with the payload, and the CALL's id if named."""
-        takes_unique_id = _TAKES_UNIQUE_ID.get(handler)
-        if takes_unique_id is None:
-            takes_unique_id = "call_unique_id" in inspect.signature(handler).parameters
-            _TAKES_UNIQUE_ID[handler] = takes_unique_id
-        if takes_unique_id:
+        if takes_unique_id(handler):
             return handler(self, **payload, call_unique_id=unique_id)
         return handler(self, **payload)
 
@@ -351,9 +278,9 @@ class FramedChargePoint(LibraryChargePoint):
         The library reads the flag per message; without validation the handler is
         given only the fields it takes (lenient.py).
         """
-        route = _routes(type(self))[message.action]
+        route = routes(type(self))[message.action]
         validate = self.guard.settings().validate_schema
-        self._skip_validation = not validate or message.action in _never_validated(type(self))
+        self._skip_validation = not validate or message.action in never_validated(type(self))
         if not validate:
             handler = route["_on_action"].__get__(self, type(self))
             message.payload = fit_call(handler, message.payload)
