@@ -17,7 +17,7 @@ def test_readings_round_trip_with_every_field() -> None:
     sampled = SampledValue(
         "Power.Active.Import", 7.4, "kW", "L1", "Sample.Periodic", "Outlet", "Raw", "7.40", 0.01
     )
-    cp.connector(1).take_reading(sampled, moment, moment)
+    cp.connector(1).take_readings([sampled], moment, moment)
     saved = charge_point_to_dict(cp)
     (reading,) = saved["connectors"][0]["readings"]
     assert set(reading) == {f.name for f in fields(SampledValue)} | {"time"}

@@ -104,23 +104,13 @@ class Connector:
         """The running session, else the last one (its values stay shown until the next)."""
         return self.transaction or self.last_transaction
 
-    def take_reading(self, sampled: SampledValue, time: datetime, received_at: datetime) -> bool:
-        """Keep a sampled value unless a newer one of its series is already known.
-
-        Return whether it was taken (buffered history never overwrites live values).
-        """
-        current = self.readings.get(key := sampled.key)
-        if current is not None and time < current.time:
-            return False
-        self.readings[key] = Reading(sampled, time, received_at)
-        return True
-
     def take_readings(
         self, values: Iterable[SampledValue], time: datetime, received_at: datetime
     ) -> bool:
-        """Take each of one moment's sampled values as `take_reading` does.
+        """Keep one moment's sampled values, each unless a newer one of its series is known.
 
-        Return whether one of them is of a series not seen on this connector before.
+        Buffered history never overwrites live values. Return whether one of them is
+        of a series not seen on this connector before.
         """
         readings = self.readings
         new_series = False
@@ -237,9 +227,8 @@ class ChargePoint:
 
         Return a function that removes the listener again.
         """
-        listeners = self._listeners.setdefault(connector_id, [])
-        listeners.append(listener)
-        return lambda: listeners.remove(listener)
+        self._listeners.setdefault(connector_id, []).append(listener)
+        return lambda: self.remove_listener(connector_id, listener)
 
     def remove_listener(self, connector_id: int, listener: Listener) -> None:
         """Stop calling a listener `add_listener` added (no closure kept to undo it)."""
