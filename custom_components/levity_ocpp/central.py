@@ -164,9 +164,7 @@ class LevityCentral(CentralSystemHooks):
         registry = dr.async_get(self.hass)
         entry_id = self.entry.entry_id
         if connector_id == CHARGE_POINT_CONNECTOR or not has_connector_devices(charge_point):
-            device = registry.async_get_device_by_identifier(
-                charge_point_identifier(entry_id, charge_point.id), entry_id
-            )
+            device = self._device(charge_point)
             return device if device is not None else self._update_device(charge_point)
         identifier = connector_identifier(entry_id, charge_point.id, connector_id)
         if (child := registry.async_get_child_device_by_identifier(identifier, entry_id)) is None:
@@ -377,10 +375,14 @@ class LevityCentral(CentralSystemHooks):
                 for connector_id in (CHARGE_POINT_CONNECTOR, *charge_point.connector_ids):
                     self._announce(charge_point, connector_id)
 
-    def _device_id(self, charge_point: ChargePoint) -> str | None:
-        device = dr.async_get(self.hass).async_get_device_by_identifier(
+    def _device(self, charge_point: ChargePoint) -> dr.DeviceEntry | None:
+        """The charge point's device, looked up (HA's supported, non-deprecated lookup)."""
+        return dr.async_get(self.hass).async_get_device_by_identifier(
             charge_point_identifier(self.entry.entry_id, charge_point.id), self.entry.entry_id
         )
+
+    def _device_id(self, charge_point: ChargePoint) -> str | None:
+        device = self._device(charge_point)
         return device.id if device else None
 
     # Devices
@@ -392,9 +394,7 @@ class LevityCentral(CentralSystemHooks):
         with the lookups HA supports: its deprecated ones walk the call stack to
         report the caller, every call (14 s of a profiled start of 1,000 chargers).
         """
-        device = dr.async_get(self.hass).async_get_device_by_identifier(
-            charge_point_identifier(self.entry.entry_id, charge_point.id), self.entry.entry_id
-        )
+        device = self._device(charge_point)
         return (
             device is not None
             and device.config_subentry_id == self.subentry_id(charge_point)
