@@ -69,7 +69,7 @@ def write_site(hass: Hass, count: int) -> None:
         data_from_settings,
     )
     from custom_components.levity_ocpp.const import DOMAIN, SUBENTRY_CHARGE_POINT  # noqa: PLC0415
-    from custom_components.levity_ocpp.store import STORAGE_VERSION  # noqa: PLC0415
+    from custom_components.levity_ocpp.durable_store import STORAGE_VERSION  # noqa: PLC0415
 
     ids = [f"CP{number:04d}" for number in range(count)]
     storage = hass.config_dir / ".storage"

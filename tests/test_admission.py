@@ -92,7 +92,7 @@ async def test_an_unknown_charger_waits_and_is_offered(
         assert entry.runtime_data.charge_points == {}
     assert await hass.config_entries.async_unload(entry.entry_id)
     saved = hass_storage[f"{DOMAIN}.{entry.entry_id}.charge_points"]["data"]
-    assert saved == {"charge_points": []}
+    assert saved["charge_points"] == []
     transactions = hass_storage[f"{DOMAIN}.{entry.entry_id}.transactions"]["data"]
     assert transactions["open"] == []
 

@@ -277,4 +277,4 @@ async def test_a_stored_charger_whose_subentry_went_while_stopped_is_forgotten(
     assert entry.runtime_data.charge_points == {}
     assert devices_and_entities(hass, entry) == ([], [])
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert hass_storage[key]["data"] == {"charge_points": []}
+    assert hass_storage[key]["data"]["charge_points"] == []

@@ -1,9 +1,9 @@
 """A crash (kill -9) at any moment loses no transaction id and no finished session.
 
 Replies wait for one journal line each, not for the book or a ledger month to be
-rewritten; those are written by the checkpoint after SAVE_DELAY. A crash is
-simulated by taking what is on disk at a moment (HA's stores, the journal
-files), stopping HA, putting that back and starting a new instance on it.
+rewritten; those are written by the checkpoint after SESSION_READINGS_SAVE_DELAY.
+A crash is simulated by taking what is on disk at a moment (HA's stores, the
+journal files), stopping HA, putting that back and starting a new instance on it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.levity_ocpp.const import DOMAIN
-from custom_components.levity_ocpp.delayed_save import SAVE_DELAY
+from custom_components.levity_ocpp.delayed_save import SESSION_READINGS_SAVE_DELAY
 
 from .client import TestChargePoint, connect_charge_point
 from .conftest import Connect
@@ -53,9 +53,16 @@ def journal_dir(hass: HomeAssistant) -> Path:
     return Path(hass.config.path(storage.STORAGE_DIR))
 
 
-def journal_files(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, bytes]:
-    found = journal_dir(hass).glob(f"{DOMAIN}.{entry.entry_id}.journal.*")
+def journal_files(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str = "*journal"
+) -> dict[str, bytes]:
+    """The journal files on disk: the sessions' and the charge points', or one `kind`."""
+    found = journal_dir(hass).glob(f"{DOMAIN}.{entry.entry_id}.{kind}.*")
     return {path.name: path.read_bytes() for path in sorted(found)}
+
+
+def sessions_journal(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, bytes]:
+    return journal_files(hass, entry, "journal")
 
 
 def disk_now(hass: HomeAssistant, entry: MockConfigEntry, hass_storage: dict[str, Any]) -> Disk:
@@ -76,7 +83,7 @@ async def crash(
 
 
 async def checkpoint(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(timedelta(seconds=SAVE_DELAY))
+    freezer.tick(timedelta(seconds=SESSION_READINGS_SAVE_DELAY))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
 
@@ -106,7 +113,7 @@ async def test_a_crash_right_after_the_replies_loses_nothing(
         # The replies waited for the journal, not for the whole book or month.
         assert book_key not in hass_storage
         assert month_key not in hass_storage
-        assert journal_files(hass, entry)
+        assert sessions_journal(hass, entry)
         disk = disk_now(hass, entry, hass_storage)
     await crash(hass, entry, hass_storage, disk)
 
@@ -180,7 +187,7 @@ async def test_a_checkpoint_writes_the_files_and_empties_the_journal(
         going = await start(cp, 1_001_000, timestamp=stamp(25))
         await meter(cp, going, sample(30, 1_001_840))
         await checkpoint(hass, freezer)
-        assert journal_files(hass, entry) == {}
+        assert sessions_journal(hass, entry) == {}
         (session,) = hass_storage[month_key]["data"]["sessions"]
         assert session["energy_kwh"] == 1.0
         assert hass_storage[book_key]["data"]["open"][0]["last_register_wh"] == 1_001_840
@@ -285,7 +292,7 @@ async def test_unreadable_journal_lines_cost_only_themselves(
     }
     assert f"Skipped 2 unreadable lines of {name}" in caplog.text
     assert "Skipped 3 journaled changes that could not be read" in caplog.text
-    assert journal_files(hass, config_entry) == {}  # made whole, checkpointed
+    assert sessions_journal(hass, config_entry) == {}  # made whole, checkpointed
 
 
 async def test_a_failing_checkpoint_keeps_the_journal(
@@ -359,10 +366,10 @@ async def test_removing_the_entry_removes_the_journal(
     async with connect("/CP1") as cp:
         await cp.boot()
         await start(cp)
-    assert journal_files(hass, setup_integration)
+    assert sessions_journal(hass, setup_integration)
     await hass.config_entries.async_remove(setup_integration.entry_id)
     await hass.async_block_till_done()
-    assert journal_files(hass, setup_integration) == {}
+    assert sessions_journal(hass, setup_integration) == {}
 
 
 async def test_removing_an_entry_not_loaded_removes_its_journal(
@@ -376,7 +383,7 @@ async def test_removing_an_entry_not_loaded_removes_its_journal(
     config_entry.add_to_hass(hass)
     await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done()
-    assert journal_files(hass, config_entry) == {}
+    assert sessions_journal(hass, config_entry) == {}
 
 
 async def test_an_orphan_completed_after_a_crash_is_corrected(
@@ -495,9 +502,9 @@ async def test_a_clean_stop_leaves_nothing_to_replay(
         finished = await start(cp)
         await stop(cp, finished, 1_002_000, 30)
         going = await start(cp, 1_002_000, timestamp=stamp(35))
-    assert journal_files(hass, entry)
+    assert sessions_journal(hass, entry)
     await hass.async_stop()
-    assert journal_files(hass, entry) == {}
+    assert sessions_journal(hass, entry) == {}
     (session,) = hass_storage[month_key]["data"]["sessions"]
     assert session["transaction_id"] == finished
     assert hass_storage[book_key]["data"]["open"][0]["transaction_id"] == going

@@ -11,7 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.levity_ocpp.const import DOMAIN
-from custom_components.levity_ocpp.delayed_save import SAVE_DELAY
+from custom_components.levity_ocpp.delayed_save import SESSION_READINGS_SAVE_DELAY
 
 from .conftest import Connect
 from .test_sessions import get_sessions, meter, sample, start, stop
@@ -38,7 +38,7 @@ def saved(key: str, data: dict[str, Any]) -> dict[str, Any]:
 
 async def checkpoint(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     """Let the delayed save of the book and the ledger months run."""
-    freezer.tick(timedelta(seconds=SAVE_DELAY))
+    freezer.tick(timedelta(seconds=SESSION_READINGS_SAVE_DELAY))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
 

@@ -130,11 +130,10 @@ class LevityCentral(CentralSystemHooks):
         for charge_point in self.charge_points.values():
             if not self._device_is_current(charge_point):
                 self._update_device(charge_point)
-            charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
+            charge_point.save_listener = self.store.changed
             self.capacity.expect(charge_point.id, CHARGE_POINT_CONNECTOR)
             for connector_id in charge_point.connector_ids:
                 self._ensure_connector_device(charge_point, connector_id)
-                charge_point.add_listener(connector_id, self.store.schedule_save)
                 self.capacity.expect(charge_point.id, connector_id)
 
     def device_target(
@@ -178,9 +177,9 @@ class LevityCentral(CentralSystemHooks):
     def charge_point_discovered(self, charge_point: ChargePoint) -> None:
         """Create the device and the charge-point-wide entities of a new charger."""
         self._update_device(charge_point)
-        charge_point.add_listener(CHARGE_POINT_CONNECTOR, self.store.schedule_save)
+        charge_point.save_listener = self.store.changed
         self._announce(charge_point, CHARGE_POINT_CONNECTOR)
-        self.store.schedule_save()
+        self.store.changed(charge_point)
 
     def charge_point_pending(self, charge_point: UnknownChargePoint) -> None:
         """A charger waits for the user's approval: a discovery to add or ignore it."""
@@ -199,7 +198,7 @@ class LevityCentral(CentralSystemHooks):
 
         Its entities no longer count: chargers refused for the cap may fit now.
         """
-        self.store.schedule_save()
+        self.store.removed(charge_point)
         self.capacity.forget(charge_point.id)
 
     def connection_refused(self, path: str, remote: str | None, reason: str) -> None:
@@ -213,16 +212,15 @@ class LevityCentral(CentralSystemHooks):
     def charge_point_updated(self, charge_point: ChargePoint) -> None:
         """Refresh the device (vendor, model, firmware...) and save."""
         self._update_device(charge_point)
-        self.store.schedule_save()
+        self.store.changed(charge_point)
 
     def connector_discovered(self, charge_point: ChargePoint, connector_id: int) -> None:
         """Add the entities of a connector reported for the first time."""
         if connector_id == CHARGE_POINT_CONNECTOR:
             return
         self._ensure_connector_device(charge_point, connector_id)
-        charge_point.add_listener(connector_id, self.store.schedule_save)
         self._announce(charge_point, connector_id)
-        self.store.schedule_save()
+        self.store.changed(charge_point)
 
     def charge_point_configured(self, charge_point: ChargePoint) -> None:
         """What the charger supports is known now: entities that depend on it may appear.
@@ -275,8 +273,12 @@ class LevityCentral(CentralSystemHooks):
             await self.sessions.async_persist(transaction)
 
     def transactions_changed(self) -> None:
-        """Save open sessions' readings soon."""
+        """Save the book soon."""
         self.sessions.schedule_save_book()
+
+    def transactions_metered(self) -> None:
+        """Save open sessions' readings, on their slower cadence."""
+        self.sessions.schedule_save_readings()
 
     def session_started(self, charge_point: ChargePoint, transaction: Transaction) -> None:
         """Tell the recorder (and automations) a session began.
@@ -305,7 +307,7 @@ class LevityCentral(CentralSystemHooks):
         if charge_point.limit_profile == LimitProfile.TX:  # its limit ended with it
             charge_point.connector(transaction.connector_id).applied_limit_a = None
         session = await self.sessions.async_record_session(transaction)
-        self.store.schedule_save()
+        self.store.changed(charge_point)
         # The energy per hour of now: the session may change before the job runs.
         hourly_kwh = transaction.hourly_energy_kwh()
 
@@ -326,7 +328,7 @@ class LevityCentral(CentralSystemHooks):
     ) -> None:
         """The ledger takes the correction at once; event and statistics per burst."""
         await self.sessions.async_record_session(transaction)
-        self.store.schedule_save()  # the connector's last session
+        self.store.changed(charge_point)  # the connector's last session
         self.amendments.amend(charge_point, transaction, previous_hourly_kwh, final=final)
 
     @callback

@@ -10,6 +10,7 @@ from homeassistant.util import dt as dt_util
 
 from .central import LevityCentral
 from .csms.freshness import expires_between, stale_after
+from .csms.model import Change
 
 # Session duration is shown in whole minutes; staleness is measured in minutes too.
 TICK = timedelta(minutes=1)
@@ -33,7 +34,7 @@ def async_track_time_bound_values(hass: HomeAssistant, central: LevityCentral) -
                 if connector.transaction is not None or expires_between(
                     connector, last, now, limit
                 ):
-                    charge_point.notify(connector_id)
+                    charge_point.notify(connector_id, Change.TIME)
         last = now
 
     return async_track_time_interval(

@@ -1,4 +1,4 @@
-"""A coalesced save with a deadline: busy chargers cannot postpone it forever.
+"""A coalesced run with a deadline: busy chargers cannot postpone a save forever.
 
 `Store.async_delay_save` restarts its timer at every call, so with chargers
 reporting every few seconds the file is never written until HA stops. Here the
@@ -15,9 +15,15 @@ from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
 
 SAVE_DELAY = 10.0  # seconds; the longest a change waits to reach the disk
+# Open sessions' latest readings: what an orphan (a session whose stop never comes)
+# is accounted with after a crash. Rewriting the book every SAVE_DELAY for them
+# would cost a 1,000-charger site gigabytes of writes a day.
+SESSION_READINGS_SAVE_DELAY = 5 * 60.0
+# Charge points' latest readings and heartbeats, shown again after a restart until
+# the charger reports anew: as often as HA saves its entities' last states.
+READINGS_SAVE_DELAY = 15 * 60.0
 
 
 class DelayedRun:
@@ -54,26 +60,3 @@ class DelayedRun:
         if self._cancel is not None:
             self._cancel()
             self._cancel = None
-
-
-class DelayedSave(DelayedRun):
-    """Saves `data_fn()` into `store` at most `delay` seconds after a change."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        store: Store[dict[str, Any]],
-        data_fn: Callable[[], dict[str, Any]],
-        delay: float = SAVE_DELAY,
-    ) -> None:
-        """Save what `data_fn` returns at the time of the save."""
-        # `data_fn()` is called when the window closes, not when the save task
-        # runs: a change from then on opens the next window.
-        super().__init__(hass, lambda: store.async_save(data_fn()), f"save {store.key}", delay)
-        self._store = store
-        self._data_fn = data_fn
-
-    async def async_save_now(self) -> None:
-        """Save immediately, replacing a pending save."""
-        self.cancel()
-        await self._store.async_save(self._data_fn())

@@ -27,8 +27,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import STORAGE_DIR
 
-from .const import DOMAIN
-
 _LOGGER = logging.getLogger(__name__)
 
 type Record = dict[str, Any]
@@ -83,13 +81,13 @@ def _parse(path: Path) -> tuple[list[Record], int, bool]:
 
 
 class Journal:
-    """The journal files of one config entry, in `.storage`."""
+    """The journal files of one store of a config entry, in `.storage`."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Use `.storage/levity_ocpp.<entry_id>.journal.<generation>`."""
+    def __init__(self, hass: HomeAssistant, name: str) -> None:
+        """Use `.storage/<name>.<generation>` (name: `levity_ocpp.<entry_id>.journal`)."""
         self._hass = hass
         self._directory = Path(hass.config.path(STORAGE_DIR))
-        self._name = f"{DOMAIN}.{entry_id}.journal"
+        self._name = name
         self._pattern = re.compile(rf"{re.escape(self._name)}\.(\d+)")
         self.generation = 1
         self._pending: list[tuple[int, bytes, asyncio.Future[None]]] = []

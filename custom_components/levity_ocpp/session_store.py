@@ -2,9 +2,11 @@
 
 A reply that depends on a change (a new transaction id, a finished session's
 record) waits for that change's journal line only (journal.py). The full book and
-the changed ledger months are written by a checkpoint within SAVE_DELAY, after
-which the journal they contain is deleted. A restart reads the files, replays
-the journal on top and checkpoints.
+the changed ledger months are written by a checkpoint, after which the journal
+they contain is deleted: within SESSION_READINGS_SAVE_DELAY of a journaled change
+or of new readings of open sessions (the book holds all of them: rewriting it for
+each would cost what the fleet has), within SAVE_DELAY of a change only the book
+holds. A restart reads the files, replays the journal on top and checkpoints.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import asyncio
 import contextlib
 import logging
 
-from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
-from homeassistant.core import CoreState, Event, HomeAssistant
+from homeassistant.core import HomeAssistant
 
 from .const import DOMAIN
 from .csms.transactions import Transaction, TransactionBook
-from .delayed_save import DelayedRun
+from .delayed_save import SESSION_READINGS_SAVE_DELAY, DelayedRun
 from .durable_store import DurableStore, NotWritten
+from .final_write import async_now_or_at_final_write
 from .journal import Journal, JournalError, Record
 from .ledger import Session, SessionLedger
 
@@ -41,9 +43,17 @@ class SessionStore:
         self._hass = hass
         self._book_store = DurableStore(hass, f"{DOMAIN}.{entry_id}.transactions")
         self.book = TransactionBook()
-        self._journal = Journal(hass, entry_id)
-        self._checkpoint = DelayedRun(
+        self._journal = Journal(hass, f"{DOMAIN}.{entry_id}.journal")
+        # Soon for a change only the files hold; later for what the journal has
+        # already, and for open sessions' readings.
+        self._checkpoint_soon = DelayedRun(
             hass, self.async_checkpoint, f"{DOMAIN} checkpoint of {entry_id}"
+        )
+        self._checkpoint = DelayedRun(
+            hass,
+            self.async_checkpoint,
+            f"{DOMAIN} checkpoint of {entry_id}'s journal and readings",
+            SESSION_READINGS_SAVE_DELAY,
         )
         self.ledger = SessionLedger(hass, entry_id)
         self._lock = asyncio.Lock()
@@ -105,26 +115,18 @@ class SessionStore:
         await self.async_checkpoint(strict=True)
 
     def schedule_save_book(self) -> None:
-        """Save the open sessions' latest readings soon (within SAVE_DELAY)."""
+        """Save the book soon (within SAVE_DELAY): a change the journal does not have."""
+        self._checkpoint_soon.schedule()
+
+    def schedule_save_readings(self) -> None:
+        """Save the open sessions' latest readings (within SESSION_READINGS_SAVE_DELAY)."""
         self._checkpoint.schedule()
 
     async def async_save_now(self) -> None:
-        """Checkpoint now (the entry unloads), or at HA's final write if HA stops.
-
-        While HA stops, its stores defer every write to the final write: a
-        checkpoint now would keep the journal, and every start after a clean stop
-        would replay it. At the final write the files are written at once.
-        """
+        """Checkpoint now (the entry unloads), or at HA's final write if HA stops."""
+        self._checkpoint_soon.cancel()
         self._checkpoint.cancel()
-        if self._hass.state is CoreState.stopping:
-            self._hass.bus.async_listen_once(
-                EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_checkpoint
-            )
-            return
-        await self.async_checkpoint()
-
-    async def _async_final_checkpoint(self, _event: Event) -> None:
-        await self.async_checkpoint()
+        await async_now_or_at_final_write(self._hass, self.async_checkpoint)
 
     async def async_checkpoint(self, *, strict: bool = False) -> None:
         """Write the book and the changed months, then drop the journal they contain.
@@ -133,6 +135,9 @@ class SessionStore:
         logged once, raised only if `strict`.
         """
         async with self._lock:
+            # This writes everything: a checkpoint still due is not needed.
+            self._checkpoint_soon.cancel()
+            self._checkpoint.cancel()
             # Appends from here on go to the next generation: not in this snapshot.
             generation = self._journal.rotate()
             book = {**self.book.to_dict(), _GENERATION: generation}

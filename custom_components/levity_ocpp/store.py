@@ -1,25 +1,41 @@
-"""Persistence of known charge points in an HA Store, so they survive restarts."""
+"""Persistence of known charge points, so they survive restarts.
+
+A snapshot of every charge point (an HA Store) and a journal of the ones that
+changed since (journal.py). What a charger sends over and over (readings,
+heartbeats) waits for the next snapshot, within READINGS_SAVE_DELAY, as HA's
+own entity states do; anything else (a status, a setting, a new connector or
+series, a session's end) is journaled within SAVE_DELAY: one line with just the
+charge points that changed, not the fleet. A restart reads the snapshot, replays
+the journal on top and takes a new snapshot.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
+import contextlib
 from datetime import datetime
 import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
 from .csms.local_list import local_list_to_dict, restore_local_list
 from .csms.meter import SampledValue
-from .csms.model import ChargePoint, Connection, Connector, Reading
+from .csms.model import Change, ChargePoint, Connection, Connector, Reading
 from .csms.redaction import SECRET_CONFIGURATION_KEY
 from .csms.transactions import Transaction
-from .delayed_save import DelayedSave
+from .delayed_save import READINGS_SAVE_DELAY, DelayedRun
+from .durable_store import DurableStore, NotWritten
+from .final_write import async_now_or_at_final_write
+from .journal import Journal, JournalError, Record
 
-STORAGE_VERSION = 1
 _LOGGER = logging.getLogger(__name__)
+
+# The snapshot's field naming the journal generation it was taken at (as the
+# session store's book does): a restart replays only the generations after it.
+_GENERATION = "journal"
 
 _IDENTITY = (
     "vendor",
@@ -173,18 +189,45 @@ class ChargePointStore:
     """Loads and saves the known charge points of one central system (config entry)."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Use one storage file per config entry."""
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.charge_points", private=True
-        )
+        """Use a snapshot file and a journal per config entry."""
+        self._hass = hass
+        self._snapshot = DurableStore(hass, f"{DOMAIN}.{entry_id}.charge_points")
+        self._journal = Journal(hass, f"{DOMAIN}.{entry_id}.charge_points_journal")
         self._charge_points: Callable[[], Iterable[ChargePoint]] | None = None
-        self._save = DelayedSave(hass, self._store, self._data)
+        # Charge points changed (beyond readings) and removed since the last save.
+        self._changed: dict[str, ChargePoint] = {}
+        self._removed: set[str] = set()
+        self._journal_soon = DelayedRun(
+            hass, self._async_journal, f"{DOMAIN} journal of {entry_id}'s charge points"
+        )
+        self._checkpoint = DelayedRun(
+            hass,
+            self.async_checkpoint,
+            f"{DOMAIN} snapshot of {entry_id}'s charge points",
+            READINGS_SAVE_DELAY,
+        )
+        self._lock = asyncio.Lock()
+        self._replayed = False
+        self._failing = False
 
     async def async_load(self) -> list[ChargePoint]:
         """Return the charge points saved before, or none on a first start."""
-        data = await self._store.async_load() or {}
-        charge_points = []
+        data = await self._snapshot.async_load() or {}
+        generation = data.get(_GENERATION)
+        snapshot = generation if isinstance(generation, int) else 0
+        saved: dict[str, Record] = {}
         for item in data.get("charge_points", []):
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                saved[item["id"]] = item
+            else:
+                _LOGGER.error("Skipped a saved charge point without an id: %.200s", item)
+        lines = await self._journal.async_load(at_least=snapshot)
+        for line_generation, line in lines:
+            if line_generation >= snapshot and not _replay(line, saved):
+                _LOGGER.error("Skipped a journaled change of charge points: %.200s", line)
+        self._replayed = bool(lines)
+        charge_points = []
+        for item in saved.values():
             try:
                 charge_points.append(charge_point_from_dict(item))
             except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -200,20 +243,100 @@ class ChargePointStore:
     def bind(self, charge_points: Callable[[], Iterable[ChargePoint]]) -> None:
         """Tell the store where the live charge points are, for later saves."""
         self._charge_points = charge_points
+        if self._replayed:  # the journal is folded into the next snapshot
+            self._checkpoint.schedule()
 
-    def _data(self) -> dict[str, Any]:
+    def changed(self, charge_point: ChargePoint, change: Change = Change.STATE) -> None:
+        """A charge point changed: save it soon, or (only readings) with the next snapshot.
+
+        The charge point's `save_listener`: called at every change, so it only marks.
+        """
+        if change is Change.STATE:
+            self._changed[charge_point.id] = charge_point
+            self._removed.discard(charge_point.id)
+            self._journal_soon.schedule()
+        self._checkpoint.schedule()
+
+    def removed(self, charge_point: ChargePoint) -> None:
+        """The user removed a charge point: it leaves the store, for good."""
+        charge_point.save_listener = None  # a late change must not bring it back
+        self._changed.pop(charge_point.id, None)
+        self._removed.add(charge_point.id)
+        self._journal_soon.schedule()
+        self._checkpoint.schedule()
+
+    async def _async_journal(self) -> None:
+        if not self._changed and not self._removed:
+            return  # a snapshot took them
+        line: Record = {"charge_points": [charge_point_to_dict(c) for c in self._changed.values()]}
+        if self._removed:
+            line["removed"] = sorted(self._removed)
+        self._changed, self._removed = {}, set()
+        # Logged by the journal; the next snapshot (scheduled with the change) has it.
+        with contextlib.suppress(JournalError):
+            await self._journal.async_append(line)
+
+    async def async_checkpoint(self) -> None:
+        """Write every charge point, then drop the journal the snapshot contains.
+
+        A failure keeps the journal (a later snapshot retries), logged once.
+        """
         # Unbound, this would save an empty list over the charge points on disk.
         assert self._charge_points is not None
-        return {"charge_points": [charge_point_to_dict(cp) for cp in self._charge_points()]}
-
-    def schedule_save(self) -> None:
-        """Save soon: within SAVE_DELAY of the first unsaved change, however many follow."""
-        self._save.schedule()
+        async with self._lock:
+            self._journal_soon.cancel()
+            self._checkpoint.cancel()
+            # Appends from here on go to the next generation: not in this snapshot.
+            generation = self._journal.rotate()
+            data = {
+                "charge_points": [charge_point_to_dict(cp) for cp in self._charge_points()],
+                _GENERATION: generation,
+            }
+            self._changed, self._removed = {}, set()
+            try:
+                await self._snapshot.async_save_durably(data)
+            except NotWritten:
+                if not self._failing and not self._hass.is_stopping:
+                    _LOGGER.warning(
+                        "Could not write the charge points' file; the journal keeps "
+                        "their changes until a later save succeeds"
+                    )
+                    self._failing = True
+                return
+            self._failing = False
+            # Logged by the journal; replaying what the snapshot has changes nothing.
+            with contextlib.suppress(JournalError):
+                await self._journal.async_discard_before(generation)
 
     async def async_save_now(self) -> None:
-        """Save immediately (unload), replacing any pending delayed save."""
-        await self._save.async_save_now()
+        """Save everything now (unload), or at HA's final write if HA stops."""
+        self._journal_soon.cancel()
+        self._checkpoint.cancel()
+        await async_now_or_at_final_write(self._hass, self.async_checkpoint)
 
     async def async_remove(self) -> None:
-        """Delete the file (the config entry was removed)."""
-        await self._store.async_remove()
+        """Delete the files (the config entry was removed); nothing due is saved."""
+        self._journal_soon.cancel()
+        self._checkpoint.cancel()
+        await self._snapshot.async_remove()
+        await self._journal.async_remove()
+
+
+def _replay(line: Record, saved: dict[str, Record]) -> bool:
+    """Apply one journal line to the saved records by id; False if it is unreadable.
+
+    A line is taken whole or not at all.
+    """
+    changed = line.get("charge_points", [])
+    removed = line.get("removed", [])
+    if not (
+        isinstance(changed, list)
+        and isinstance(removed, list)
+        and all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in changed)
+        and all(isinstance(charge_point_id, str) for charge_point_id in removed)
+    ):
+        return False
+    for charge_point_id in removed:
+        saved.pop(charge_point_id, None)
+    saved.update((item["id"], item) for item in changed)
+    return True

@@ -60,7 +60,14 @@ class CentralSystemHooks:
         """
 
     def transactions_changed(self) -> None:
-        """The book changed in a way worth saving soon (meter readings of open sessions)."""
+        """The book changed in a way worth saving soon (a session was flagged)."""
+
+    def transactions_metered(self) -> None:
+        """Open sessions took meter readings: worth saving, on a slow cadence.
+
+        A finished session's energy comes from its stop; these matter only for a
+        session whose stop never comes, after a crash.
+        """
 
     def session_started(self, charge_point: ChargePoint, transaction: Transaction) -> None:
         """A charging session began (already persisted)."""

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,21 @@ MAX_ANOMALY_TEXT = 500
 EVENT_LOG_SIZE = 100
 
 type Listener = Callable[[], None]
+
+
+class Change(Enum):
+    """What a notification changed, for how soon it must reach the disk."""
+
+    # Anything but the below: saved within seconds.
+    STATE = "state"
+    # Readings and times the charger sends again (MeterValues, Heartbeat): saved on
+    # a slow cadence, as HA saves its entities' last states.
+    READINGS = "readings"
+    # Nothing kept: time alone moved a value on (a duration, a reading aged).
+    TIME = "time"
+
+
+type SaveListener = Callable[["ChargePoint", Change], None]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -176,6 +192,8 @@ class ChargePoint:
         default_factory=lambda: deque(maxlen=CONNECTION_HISTORY_SIZE)
     )
     _listeners: dict[int, list[Listener]] = field(default_factory=dict, repr=False)
+    # Told at once of every change but TIME (the store: it only marks and schedules).
+    save_listener: SaveListener | None = field(default=None, repr=False)
     # Connectors changed since listeners were last told, in the order they changed
     # (a dict as an ordered set), the flush scheduled for them, and how many
     # replies are being made (notifications wait for them).
@@ -234,7 +252,9 @@ class ChargePoint:
         """Stop calling a listener `add_listener` added (no closure kept to undo it)."""
         self._listeners[connector_id].remove(listener)
 
-    def notify(self, connector_id: int = CHARGE_POINT_CONNECTOR) -> None:
+    def notify(
+        self, connector_id: int = CHARGE_POINT_CONNECTOR, change: Change = Change.STATE
+    ) -> None:
         """Tell the listeners of one connector (0: the charge point) that it changed.
 
         While a reply is being made (`hold_notifications`), not yet: once per
@@ -242,14 +262,19 @@ class ChargePoint:
         however often it changed meanwhile. A message that changes ten values writes
         each changed entity once, with its final value, and the charger waits for no
         entity. Otherwise (a user's action, a timer) at once, so that a service call
-        returns with the entity already showing what it did.
+        returns with the entity already showing what it did. `change` tells the
+        save listener how soon this must be on disk.
         """
+        if change is not Change.TIME and self.save_listener is not None:
+            self.save_listener(self, change)
         self._dirty[connector_id] = None
         if not self._replying:
             self.flush()
 
     def notify_all(self) -> None:
         """Tell every listener of this charge point that something changed."""
+        if self.save_listener is not None:
+            self.save_listener(self, Change.STATE)
         self._dirty.update(dict.fromkeys(self._listeners))
         if not self._replying:
             self.flush()

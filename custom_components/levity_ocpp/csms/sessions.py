@@ -13,7 +13,7 @@ from ocpp.v16.enums import Reason
 from . import orphans
 from .hooks import CentralSystemHooks
 from .meter import MeterSample, Register, energy_register
-from .model import ChargePoint, Connector, utcnow
+from .model import Change, ChargePoint, Connector, utcnow
 from .register import Verdict, judge
 from .transactions import (
     CLOSED_BY_CENTRAL_SYSTEM,
@@ -158,10 +158,12 @@ class SessionManager:
             await self._complete_orphan(charge_point, orphan, samples)
             return
         transaction = self._transaction_for_meter_values(charge_point, connector, transaction_id)
-        self._observe(charge_point, connector, samples, transaction)
+        discovered = self._observe(charge_point, connector, samples, transaction)
         if transaction is not None:
-            self.hooks.transactions_changed()
-        charge_point.notify(connector_id)
+            self.hooks.transactions_metered()
+        # A new series is kept soon (its sensors exist from then on); new values of
+        # known ones come again with the next message.
+        charge_point.notify(connector_id, Change.STATE if discovered else Change.READINGS)
 
     def _observe(
         self,
@@ -169,8 +171,9 @@ class SessionManager:
         connector: Connector,
         samples: list[MeterSample],
         transaction: Transaction | None,
-    ) -> None:
-        new_series = False
+    ) -> bool:
+        """Take the samples; return whether a series or the register was seen first now."""
+        new_series = first_register = False
         received_at = utcnow()
         for sample in samples:
             new_series |= connector.take_readings(sample.values, sample.timestamp, received_at)
@@ -179,7 +182,9 @@ class SessionManager:
                 continue
             # The coarser of this reading and the last one is what they can be compared at.
             resolution_kwh = max(register.resolution_kwh, connector.energy_register_resolution_kwh)
-            self._publish_register(charge_point, connector, register, sample.timestamp)
+            first_register |= self._publish_register(
+                charge_point, connector, register, sample.timestamp
+            )
             if transaction is not None:
                 transaction.observe_register(
                     sample.timestamp,
@@ -189,6 +194,7 @@ class SessionManager:
                 )
         if new_series:
             self.hooks.readings_discovered(charge_point, connector.connector_id)
+        return new_series or first_register
 
     async def stop(
         self,
@@ -410,10 +416,13 @@ class SessionManager:
 
     def _publish_register(
         self, charge_point: ChargePoint, connector: Connector, register: Register, at: datetime
-    ) -> None:
-        """Move the published register on; flag readings that are not to be believed."""
+    ) -> bool:
+        """Move the published register on; flag readings that are not to be believed.
+
+        Return whether it is the connector's first (its sensor can exist now).
+        """
         if connector.energy_register_time is not None and at < connector.energy_register_time:
-            return  # buffered history: the session record has it, the sensor shows newer
+            return False  # buffered history: the session record has it, the sensor shows newer
         current = connector.energy_register_kwh
         reading = register.kwh
         resolution = max(register.resolution_kwh, connector.energy_register_resolution_kwh)
@@ -423,7 +432,7 @@ class SessionManager:
         where = f"connector {connector.connector_id}: energy register"
         if verdict is Verdict.INVALID:
             charge_point.record_anomaly(f"{where} reading {reading:g} kWh is negative; ignored")
-            return
+            return False
         if verdict in (Verdict.BACKWARDS, Verdict.SUSPECT):
             assert current is not None
             what = "went backwards" if verdict is Verdict.BACKWARDS else "jumped"
@@ -432,7 +441,7 @@ class SessionManager:
                 "not shown unless the next reading confirms it"
             )
             connector.energy_register_suspect_kwh = reading
-            return
+            return False
         if verdict is Verdict.RESET:
             charge_point.record_anomaly(
                 f"{where} was reset: it restarted at {connector.energy_register_suspect_kwh:g} kWh "
@@ -446,3 +455,4 @@ class SessionManager:
         connector.energy_register_time = at
         if current is None:  # the energy sensor can exist now
             self.hooks.readings_discovered(charge_point, connector.connector_id)
+        return current is None

@@ -36,7 +36,7 @@ from .guards import ConnectionGuard
 from .hooks import CentralSystemHooks
 from .local_list import LocalListSync
 from .meter import InvalidMeterValue, MeterSample, parse_meter_values
-from .model import ChargePoint, utcnow
+from .model import Change, ChargePoint, utcnow
 from .sessions import SessionManager
 from .timestamps import format_timestamp, parse_timestamp
 from .v16_commands import to_call, to_result
@@ -236,7 +236,7 @@ class ChargePointV16(GatedChargePoint, v16.ChargePoint):
     def on_heartbeat(self) -> call_result.Heartbeat:
         """Answer with our clock; the charger may use it to set its own."""
         self.model.last_heartbeat = now = utcnow()
-        self.model.notify()
+        self.model.notify(change=Change.READINGS)
         return call_result.Heartbeat(current_time=format_timestamp(now))
 
     @on(Action.status_notification)

@@ -39,7 +39,7 @@ from .guards import ConnectionGuard
 from .hooks import CentralSystemHooks
 from .local_list import LocalListSync
 from .meter import InvalidMeterValue, MeterSample
-from .model import ChargePoint, utcnow
+from .model import Change, ChargePoint, utcnow
 from .sessions import SessionManager
 from .timestamps import format_timestamp, parse_timestamp
 from .v201_authorization import id_token_info
@@ -249,7 +249,7 @@ class ChargePointV201(StationReports, GatedChargePoint, v201.ChargePoint):
     def on_heartbeat(self, custom_data: dict[str, Any] | None = None) -> call_result.Heartbeat:
         """Answer with our clock; the charger may use it to set its own."""
         self.model.last_heartbeat = now = utcnow()
-        self.model.notify()
+        self.model.notify(change=Change.READINGS)
         return call_result.Heartbeat(current_time=format_timestamp(now))
 
     # G: availability

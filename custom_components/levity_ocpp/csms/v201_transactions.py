@@ -111,10 +111,7 @@ class TransactionEvents:
             if self._auto_start is not None:
                 self._auto_start.transaction_started(self._model, transaction.connector_id)
         newest = transaction.seq_no is None or event.seq_no > transaction.seq_no
-        if newest:
-            transaction.seq_no = event.seq_no
-            if (state := event.info.get("charging_state")) is not None:
-                transaction.charging_state = str(state)
+        state_changed = newest and self._take_sequence(transaction, event)
         if event.offline:
             _LOGGER.debug(
                 "%s: event %s of transaction %s was queued offline",
@@ -132,9 +129,23 @@ class TransactionEvents:
                 )
             elif authorized:
                 self._model.notify(connector_id)
-            self._sessions.hooks.transactions_changed()
+            # Its sequence number moves with every event: kept at the readings' pace.
+            if state_changed or authorized:
+                self._sessions.hooks.transactions_changed()
+            else:
+                self._sessions.hooks.transactions_metered()
         if newest:
             self._refresh_status(connector_id, event.at)
+
+    @staticmethod
+    def _take_sequence(transaction: Transaction, event: Event) -> bool:
+        """Take the newest event's number and charging state; return whether that changed."""
+        transaction.seq_no = event.seq_no
+        state = event.info.get("charging_state")
+        if state is None or str(state) == transaction.charging_state:
+            return False
+        transaction.charging_state = str(state)
+        return True
 
     async def _session_of(self, event: Event) -> Transaction | None:
         """The open session an event is about, opened by it if need be.
