@@ -236,6 +236,13 @@ class Hass:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
 
+    def written_bytes(self) -> int:
+        """Bytes the hass process has caused to be written to storage (all its files)."""
+        for line in Path(f"/proc/{self.pid}/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+        raise RuntimeError("no write_bytes")
+
     def db_bytes(self) -> int:
         """Database size with its WAL, right after a checkpoint folded the WAL in."""
         with sqlite3.connect(self.db_path, timeout=30) as db:

@@ -22,8 +22,14 @@ import tempfile
 import time
 from typing import Any
 
+from custom_components.levity_ocpp.delayed_save import (
+    READINGS_SAVE_DELAY,
+    SESSION_READINGS_SAVE_DELAY,
+)
+
 from .hass import ROOT, Hass
 from .report import Report, median, percentile
+from .storage import StorageWrites, snapshot_sizes
 
 MIB = 1 << 20
 ANSWER_LIMIT = 64 * MIB
@@ -124,6 +130,9 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         await hass.ask({"op": "gc_reset"})
         entity_ids = (await hass.ask({"op": "entities"}))["entity_ids"]
         db0 = hass.db_bytes()
+        writes, watched = StorageWrites(config / ".storage"), asyncio.Event()
+        watcher = asyncio.create_task(writes.watch(watched))
+        written0 = hass.written_bytes()
         start_ts, cpu0, t0 = time.time(), hass.cpu_s(), time.monotonic()
         meter_ms: list[float] = []
         start_ms: list[float] = []
@@ -140,6 +149,9 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         elapsed = time.monotonic() - t0
         end_ts = time.time()
         cpu_pct = (hass.cpu_s() - cpu0) / elapsed * 100
+        written = hass.written_bytes() - written0
+        watched.set()
+        await watcher
         gc_figures = await hass.ask({"op": "gc"})
         # Rows and growth count what the recorder wrote: wait until it has caught up
         # with the window (at a load it cannot keep up with, that takes a while).
@@ -171,6 +183,10 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         report.figure("DB growth per charger-day", (db1 - db0) / MIB / charger_minutes * 1440,
                       "MiB", MIB_PER_CHARGER_DAY)  # fmt: skip
         target = latency_target(count)
+        await hass.ask({"op": "snapshots"})  # after the window: sizes of what is due later
+        storage_figures(report, writes, snapshot_sizes(config / ".storage"), count)
+        report.figure("HA disk writes per charger-day (recorder, .storage, all)",
+                      written / MIB / charger_minutes * 1440, "MiB")  # fmt: skip
         report.figure("MeterValues p50", percentile(meter_ms, 0.5), "ms")
         report.figure("MeterValues p99", percentile(meter_ms, 0.99), "ms", target)
         report.figure("StartTransaction p50", percentile(start_ms, 0.5), "ms")
@@ -213,6 +229,32 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
             load.process.kill()
         hass.stop()
         report.print()
+
+
+def storage_figures(
+    report: Report, writes: StorageWrites, sizes: dict[str, int], count: int
+) -> None:
+    """The integration's own writes per charger-day: measured appends, snapshots by cadence.
+
+    A snapshot is due every READINGS_SAVE_DELAY (charge points) and
+    SESSION_READINGS_SAVE_DELAY (the book) while chargers meter: more than a
+    window sees, so a day's snapshots are their size times their cadence.
+    """
+    per_day = 86400 / writes.seconds / count / 1024
+    report.figure("levity_ocpp journal appends per charger-day", writes.appended * per_day, "KiB")
+    report.note(
+        f"  rewrites seen in the {writes.seconds:.0f} s window: "
+        + (", ".join(f"{n} x {kind}" for kind, n in sorted(writes.rewrites.items())) or "none")
+    )
+    snapshots = (
+        (
+            sizes["charge_points"] * 86400 / READINGS_SAVE_DELAY
+            + sizes["transactions"] * 86400 / SESSION_READINGS_SAVE_DELAY
+        )
+        / count
+        / 1024
+    )
+    report.figure("levity_ocpp snapshots per charger-day (by cadence)", snapshots, "KiB")
 
 
 async def recorder_drained(hass: Hass) -> float:
