@@ -292,10 +292,17 @@ class ChargePointStore:
                 "charge_points": [charge_point_to_dict(cp) for cp in self._charge_points()],
                 _GENERATION: generation,
             }
+            changed, removed = self._changed, self._removed
             self._changed, self._removed = {}, set()
             try:
                 await self._snapshot.async_save_durably(data)
             except NotWritten:
+                # What was not journaled yet is journaled after all, and tried again.
+                self._changed = changed | self._changed
+                self._removed = (removed - self._changed.keys()) | self._removed
+                if self._changed or self._removed:
+                    self._journal_soon.schedule()
+                self._checkpoint.schedule()
                 if not self._failing and not self._hass.is_stopping:
                     _LOGGER.warning(
                         "Could not write the charge points' file; the journal keeps "
