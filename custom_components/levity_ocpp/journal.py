@@ -15,7 +15,8 @@ generation it was taken at, so a restart replays only what it lacks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+import contextlib
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import STORAGE_DIR
+
+from .durable_store import NotWritten
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -204,3 +207,45 @@ class Journal:
             removed = True
         if removed:
             _fsync_directory(self._directory)
+
+
+class Checkpoints:
+    """Folds a journal into its snapshot: write the files, then drop what they contain.
+
+    A failure keeps the journal (nothing is lost; a later checkpoint retries) and
+    is warned of once until one succeeds; not while HA stops, when HA writes the
+    files at its final write and the journal stays until the next start.
+    """
+
+    def __init__(self, hass: HomeAssistant, journal: Journal, files: str) -> None:
+        """`files` names what is written, for the warning ("the sessions' files")."""
+        self._hass = hass
+        self._journal = journal
+        self._files = files
+        self._failing = False
+
+    async def async_fold(
+        self, generation: int, write: Callable[[], Awaitable[None]], *, strict: bool = False
+    ) -> bool:
+        """Run `write` (a snapshot taken at `generation`); whether it reached the disk.
+
+        Raise NotWritten if `strict` and it did not.
+        """
+        try:
+            await write()
+        except NotWritten:
+            if strict:
+                raise
+            if not self._failing and not self._hass.is_stopping:
+                _LOGGER.warning(
+                    "Could not write %s; the journal keeps every change until a later "
+                    "save succeeds",
+                    self._files,
+                )
+                self._failing = True
+            return False
+        self._failing = False
+        # Logged by the journal; replaying what a snapshot has changes nothing.
+        with contextlib.suppress(JournalError):
+            await self._journal.async_discard_before(generation)
+        return True

@@ -12,7 +12,6 @@ holds. A restart reads the files, replays the journal on top and checkpoints.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from homeassistant.core import HomeAssistant
@@ -20,9 +19,9 @@ from homeassistant.core import HomeAssistant
 from .const import DOMAIN
 from .csms.transactions import Transaction, TransactionBook
 from .delayed_save import SESSION_READINGS_SAVE_DELAY, DelayedRun
-from .durable_store import DurableStore, NotWritten
+from .durable_store import DurableStore
 from .final_write import async_now_or_at_final_write
-from .journal import Journal, JournalError, Record
+from .journal import Checkpoints, Journal, Record
 from .ledger import Session, SessionLedger
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ class SessionStore:
         )
         self.ledger = SessionLedger(hass, entry_id)
         self._lock = asyncio.Lock()
-        self._failing = False
+        self._checkpoints = Checkpoints(hass, self._journal, "the sessions' files")
 
     async def async_load(self) -> None:
         """Read the book and the ledger's index, then what the journal adds to them."""
@@ -142,25 +141,12 @@ class SessionStore:
             generation = self._journal.rotate()
             book = {**self.book.to_dict(), _GENERATION: generation}
             months = self.ledger.take_changes()
-            try:
+
+            async def write() -> None:
                 await self.ledger.async_write(months)
                 await self._book_store.async_save_durably(book)
-            except NotWritten:
-                if strict:
-                    raise
-                # While HA stops, HA writes the files at its final write; the journal
-                # stays until the next start has checked them.
-                if not self._failing and not self._hass.is_stopping:
-                    _LOGGER.warning(
-                        "Could not write the sessions' files; the journal keeps every "
-                        "change until a later save succeeds"
-                    )
-                    self._failing = True
-                return
-            self._failing = False
-            # Logged by the journal; replaying what a snapshot has changes nothing.
-            with contextlib.suppress(JournalError):
-                await self._journal.async_discard_before(generation)
+
+            await self._checkpoints.async_fold(generation, write, strict=strict)
 
     async def async_record_session(self, transaction: Transaction) -> Session:
         """Add a finished session (or its correction) and the book's change; durable on return.

@@ -27,9 +27,9 @@ from .csms.model import Change, ChargePoint, Connection, Connector, Reading
 from .csms.redaction import SECRET_CONFIGURATION_KEY
 from .csms.transactions import Transaction
 from .delayed_save import READINGS_SAVE_DELAY, DelayedRun
-from .durable_store import DurableStore, NotWritten
+from .durable_store import DurableStore
 from .final_write import async_now_or_at_final_write
-from .journal import Journal, JournalError, Record
+from .journal import Checkpoints, Journal, JournalError, Record
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class ChargePointStore:
         )
         self._lock = asyncio.Lock()
         self._replayed = False
-        self._failing = False
+        self._checkpoints = Checkpoints(hass, self._journal, "the charge points' file")
 
     async def async_load(self) -> list[ChargePoint]:
         """Return the charge points saved before, or none on a first start."""
@@ -294,26 +294,16 @@ class ChargePointStore:
             }
             changed, removed = self._changed, self._removed
             self._changed, self._removed = {}, set()
-            try:
-                await self._snapshot.async_save_durably(data)
-            except NotWritten:
+            written = await self._checkpoints.async_fold(
+                generation, lambda: self._snapshot.async_save_durably(data)
+            )
+            if not written:
                 # What was not journaled yet is journaled after all, and tried again.
                 self._changed = changed | self._changed
                 self._removed = (removed - self._changed.keys()) | self._removed
                 if self._changed or self._removed:
                     self._journal_soon.schedule()
                 self._checkpoint.schedule()
-                if not self._failing and not self._hass.is_stopping:
-                    _LOGGER.warning(
-                        "Could not write the charge points' file; the journal keeps "
-                        "their changes until a later save succeeds"
-                    )
-                    self._failing = True
-                return
-            self._failing = False
-            # Logged by the journal; replaying what the snapshot has changes nothing.
-            with contextlib.suppress(JournalError):
-                await self._journal.async_discard_before(generation)
 
     async def async_save_now(self) -> None:
         """Save everything now (unload), or at HA's final write if HA stops."""
