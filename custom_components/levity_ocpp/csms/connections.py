@@ -14,8 +14,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 from websockets.asyncio.server import ServerConnection
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from .guards import ConnectionCaps
+
+# websockets' own per-message deflate settings (12-bit windows, memLevel 5), except that
+# the server starts each message afresh: it sends little (replies of a few bytes,
+# occasional commands) yet a kept compressor costs ~35 KiB per connection for its
+# whole life. What chargers send (most of the data, cellular ones pay for it) is
+# still decompressed with the context they keep. RFC 7692 lets a server decide this
+# alone; a client's decoder needs nothing for it.
+PER_MESSAGE_DEFLATE = ServerPerMessageDeflateFactory(
+    server_no_context_takeover=True,
+    server_max_window_bits=12,
+    client_max_window_bits=12,
+    compress_settings={"memLevel": 5},
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from .commands import (
     StartCharging,
 )
 from .connection_log import ConnectionLog
-from .connections import AcceptGate, GuardedConnection, connection_class
+from .connections import PER_MESSAGE_DEFLATE, AcceptGate, GuardedConnection, connection_class
 from .guards import (
     MAX_QUEUED_FRAMES,
     ConnectionCaps,
@@ -223,6 +223,7 @@ class CentralSystem:
             process_request=self._check_request,
             max_size=self.limits.max_frame_bytes,
             max_queue=MAX_QUEUED_FRAMES,
+            extensions=[PER_MESSAGE_DEFLATE],
             open_timeout=self.limits.handshake_timeout,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_interval,
