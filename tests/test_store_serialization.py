@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
 from datetime import UTC, datetime
 
 from custom_components.levity_ocpp.csms.meter import SampledValue
@@ -17,11 +16,11 @@ def test_readings_round_trip_with_every_field() -> None:
     sampled = SampledValue(
         "Power.Active.Import", 7.4, "kW", "L1", "Sample.Periodic", "Outlet", "Raw", "7.40", 0.01
     )
-    cp.connector(1).take_readings([sampled], moment, moment)
+    cp.connector(1).readings.take([sampled], moment, moment)
     saved = charge_point_to_dict(cp)
     (reading,) = saved["connectors"][0]["readings"]
-    assert set(reading) == {f.name for f in fields(SampledValue)} | {"time"}
-    assert {k: v for k, v in reading.items() if k != "time"} == asdict(sampled)
+    assert set(reading) == set(SampledValue._fields) | {"time"}
+    assert {k: v for k, v in reading.items() if k != "time"} == sampled._asdict()
     restored = charge_point_from_dict(saved).connectors[1].readings[sampled.key]
     assert restored.sampled == sampled
     assert restored.time == moment

@@ -45,7 +45,7 @@ def _measured(measurand: str, combine: Combine) -> ValueFn:
     """
 
     def value(charge_point: ChargePoint, connector: Connector) -> float | None:
-        readings = [r for r in connector.readings.values() if r.sampled.measurand == measurand]
+        readings = connector.readings.of(measurand)
         if connector.connector_id != CHARGE_POINT_CONNECTOR and measurand in SESSION_BOUND:
             readings = [r for r in readings if in_session(connector, r)]
             if not readings:

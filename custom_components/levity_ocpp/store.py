@@ -23,7 +23,8 @@ from homeassistant.core import HomeAssistant
 from .const import DOMAIN
 from .csms.local_list import local_list_to_dict, restore_local_list
 from .csms.meter import SampledValue
-from .csms.model import Change, ChargePoint, Connection, Connector, Reading
+from .csms.model import Change, ChargePoint, Connection, Connector
+from .csms.readings import Reading
 from .csms.redaction import SECRET_CONFIGURATION_KEY
 from .csms.transactions import Transaction
 from .delayed_save import READINGS_SAVE_DELAY, DelayedRun
@@ -159,7 +160,7 @@ def charge_point_from_dict(data: dict[str, Any]) -> ChargePoint:
             fields = dict(reading)
             time = datetime.fromisoformat(fields.pop("time"))
             sampled = SampledValue(**fields)
-            connector.readings[sampled.key] = Reading(sampled, time)
+            connector.readings.put(Reading(sampled, time))
     cp.auto_start = bool(data.get("auto_start", True))
     cp.limit_profile = str(data.get("limit_profile", cp.limit_profile))
     cp.min_current_a = float(data.get("min_current_a", cp.min_current_a))

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from ocpp.v16.enums import ChargePointStatus, Measurand
 
-from .model import ChargePoint, Connector, Reading
+from .model import ChargePoint, Connector
+from .readings import Reading
 
 # Statuses in which a connector delivers (or may at any moment) energy to a car.
 CHARGING_STATUSES = frozenset(
@@ -84,6 +85,6 @@ def in_session(connector: Connector, reading: Reading) -> bool:
 def expires_between(connector: Connector, since: datetime, now: datetime, limit: timedelta) -> bool:
     """Whether a reading of this connector went stale in (since, now]."""
     return any(
-        reading.received_at is not None and since < reading.received_at + limit <= now
-        for reading in connector.readings.values()
+        received_at is not None and since < received_at + limit <= now
+        for received_at in connector.readings.received()
     )

@@ -118,8 +118,7 @@ class InvalidMeterValue(ValueError):
     """A meterValue list that is structurally broken (the charger gets a CALLERROR)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SampledValue:
+class SampledValue(NamedTuple):
     """One sampled value, normalized. The fields are plain strings (JSON-ready)."""
 
     measurand: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -12,10 +12,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .framelog import Direction, FrameLog
+from .readings import Readings
 
 if TYPE_CHECKING:
     from .commands import LocalAuthorization
-    from .meter import SampledValue
     from .transactions import Transaction
 
 # Connector 0 is the charge point itself (OCPP 1.6 StatusNotification).
@@ -66,17 +66,6 @@ class Connection:
 
 
 @dataclass(slots=True, frozen=True)
-class Reading:
-    """The latest sampled value of one series (measurand, phase, location)."""
-
-    sampled: SampledValue
-    time: datetime  # the charger's (when it was measured)
-    # Ours (when it arrived); None for readings from before a restart. What a
-    # reading is worth now depends on this, not on a charger clock that may be off.
-    received_at: datetime | None = None
-
-
-@dataclass(slots=True, frozen=True)
 class Anomaly:
     """Something a charger did that the central system could not take at face value."""
 
@@ -98,7 +87,7 @@ class Connector:
     vendor_id: str | None = None
     vendor_error_code: str | None = None
     status_time: datetime | None = None
-    readings: dict[str, Reading] = field(default_factory=dict)
+    readings: Readings = field(default_factory=Readings)
     # The energy register as published: monotonic, so a total_increasing sensor
     # never goes backwards whatever the charger sends.
     energy_register_kwh: float | None = None
@@ -119,25 +108,6 @@ class Connector:
     def session(self) -> Transaction | None:
         """The running session, else the last one (its values stay shown until the next)."""
         return self.transaction or self.last_transaction
-
-    def take_readings(
-        self, values: Iterable[SampledValue], time: datetime, received_at: datetime
-    ) -> bool:
-        """Keep one moment's sampled values, each unless a newer one of its series is known.
-
-        Buffered history never overwrites live values. Return whether one of them is
-        of a series not seen on this connector before.
-        """
-        readings = self.readings
-        new_series = False
-        for sampled in values:
-            current = readings.get(key := sampled.key)
-            if current is None:
-                new_series = True
-            elif time < current.time:
-                continue
-            readings[key] = Reading(sampled, time, received_at)
-        return new_series
 
 
 @dataclass(slots=True)

@@ -176,7 +176,7 @@ class SessionManager:
         new_series = first_register = False
         received_at = utcnow()
         for sample in samples:
-            new_series |= connector.take_readings(sample.values, sample.timestamp, received_at)
+            new_series |= connector.readings.take(sample.values, sample.timestamp, received_at)
             register = energy_register(sample)
             if register is None:
                 continue

@@ -12,7 +12,6 @@ SignedData.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -56,7 +55,7 @@ def _sample(index: int, item: Any) -> MeterSample:
     return MeterSample(
         sample.timestamp,
         tuple(
-            replace(value, format=_SIGNED_DATA, raw=data) if data else value
+            value._replace(format=_SIGNED_DATA, raw=data) if data else value
             for value, (_, data) in zip(sample.values, converted, strict=True)
         ),
     )
