@@ -265,6 +265,14 @@ async def test_memory_per_charger(
         await hass.async_block_till_done()
         after = tracemalloc.take_snapshot()
         after_types, after_entries, after_disabled, after_entities = census()
+        tracked_areas: Counter[str] = Counter()
+        tracked_lines: Counter[str] = Counter()
+        for obj in gc.get_objects():
+            if (origin := tracemalloc.get_object_traceback(obj)) is not None:
+                frame = origin[0]
+                tracked_areas[_area(frame.filename)] += 1
+                where = f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}"
+                tracked_lines[f"{where}:{frame.lineno} {type(obj).__qualname__}"] += 1
         tracemalloc.stop()
     # A restart (here: a reload) with every charger known: entity objects made.
     made = 0
@@ -302,6 +310,11 @@ async def test_memory_per_charger(
         print(f"  {where:40} {stat.size_diff / count / 1024:8.1f}")
     diff = Counter({t: after_types[t] - before_types[t] for t in after_types})
     print(f"new gc-tracked objects per charger {diff.total() / count:.1f}")
+    print("new gc-tracked objects by where they were made (per charger)")
+    for area, n in tracked_areas.most_common():
+        print(f"  {area:32} {n / count:8.1f}")
+    for where, n in tracked_lines.most_common(15):
+        print(f"  {where:60} {n / count:8.1f}")
     print("new objects by type (per charger, top 25)")
     for name, n in diff.most_common(25):
         print(f"  {name:40} {n / count:8.1f}")

@@ -83,7 +83,14 @@ class Load:
             await self.process.wait()
 
 
-async def measure(count: int, minutes: int, profile: bool, report: Report) -> None:
+async def measure(
+    count: int,
+    minutes: int,
+    profile: bool,
+    report: Report,
+    trace_memory: bool = False,
+    gc_freeze: bool = False,
+) -> None:
     config = Path(tempfile.mkdtemp(prefix=f"levity-bench-{count}-"))
     hass = Hass(config)
     hass.write_config(count)
@@ -116,6 +123,8 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         await load.ask({"op": "window", "s": WARMUP_S / 2})
         await recorder_drained(hass)
         rss_half = hass.rss_mib()
+        if trace_memory:
+            await hass.ask({"op": "trace_start"})
         more = await load.ask({"op": "connect"})
         report.note(
             f"{count} chargers connected, booted, charging in "
@@ -124,9 +133,15 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         await load.ask({"op": "window", "s": WARMUP_S / 2})
         await recorder_drained(hass)
         rss_full = hass.rss_mib()
+        if trace_memory:
+            traced = await hass.ask({"op": "trace_stop"})
+            memory_trace(report, traced, count - half, rss_full - rss_half)
         await load.ask({"op": "window", "s": WARMUP_S / 2})
 
         await recorder_drained(hass)  # the warm-up's rows are not the window's
+        if gc_freeze:
+            frozen = await hass.ask({"op": "gc_freeze"})
+            report.note(f"gc.freeze() in HA after the warm-up: {frozen['frozen']} objects frozen")
         await hass.ask({"op": "gc_reset"})
         entity_ids = (await hass.ask({"op": "entities"}))["entity_ids"]
         db0 = hass.db_bytes()
@@ -135,13 +150,17 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         written0 = hass.written_bytes()
         start_ts, cpu0, t0 = time.time(), hass.cpu_s(), time.monotonic()
         meter_ms: list[float] = []
+        meter_sent: list[float] = []
         start_ms: list[float] = []
+        load_gc = {"gen2_count": 0, "gen2_max_ms": 0.0}
         errors = 0
         rss: list[float] = []
         for _ in range(minutes):
             window = await load.ask({"op": "window", "s": 60})
             meter_ms += window["meter_values_ms"]
+            meter_sent += window["meter_values_sent"]
             start_ms += window["starts_ms"]
+            add_load_gc(load_gc, window["gc"])
             errors += window["error_count"]
             rss.append(hass.rss_mib())
             for error in window["errors"][:3]:
@@ -168,6 +187,10 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         )
         start_ms += churn["starts_ms"]
         meter_ms += churn["meter_values_ms"]
+        meter_sent += churn["meter_values_sent"]
+        add_load_gc(load_gc, churn["gc"])
+        # The churn window's collections count too (the steady ones are above).
+        gc_figures = merge_pauses(gc_figures, await hass.ask({"op": "gc"}))
         errors += churn["error_count"]
         charger_minutes = count * elapsed / 60
 
@@ -205,6 +228,7 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
         growth = [b - a for a, b in itertools.pairwise(rss)]
         report.note("RSS growth per minute, window by window: "
                     + ", ".join(f"{g:+.1f}" for g in growth) + " MiB")  # fmt: skip
+        tail_figures(report, meter_ms, meter_sent, target, gc_figures["pauses"], load_gc)
         report.figure("GC gen-2 collections in window", gc_figures["gen2_count"], "")
         report.figure("GC gen-2 max pause", gc_figures["gen2_max_ms"], "ms")
         report.figure("GC gen-2 total pause", gc_figures["gen2_total_ms"], "ms")
@@ -229,6 +253,57 @@ async def measure(count: int, minutes: int, profile: bool, report: Report) -> No
             load.process.kill()
         hass.stop()
         report.print()
+
+
+def memory_trace(report: Report, traced: dict[str, Any], added: int, rss_mib: float) -> None:
+    """Python's allocations while the second half connected, against what RSS grew."""
+    report.section(
+        f"allocations traced while {added} chargers connected (tracemalloc on: times are off)"
+    )
+    report.figure("RSS growth per charger", rss_mib * 1024 / added, "KiB")
+    report.figure("Python allocations still held per charger", traced["bytes"] / 1024 / added,
+                  "KiB")  # fmt: skip
+    report.print()
+    for where, size, count in traced["top"]:
+        print(f"  {size / 1024 / added:8.1f} KiB {count / added:7.1f} blocks  {where}")
+
+
+def add_load_gc(total: dict[str, Any], window: dict[str, Any]) -> None:
+    total["gen2_count"] += window["gen2_count"]
+    total["gen2_max_ms"] = max(total["gen2_max_ms"], window["gen2_max_ms"])
+
+
+def merge_pauses(steady: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """The steady window's GC figures with the pauses of what came after (for the tail)."""
+    return {**steady, "pauses": later["pauses"]}
+
+
+def tail_figures(
+    report: Report,
+    latencies_ms: list[float],
+    sent: list[float],
+    target_ms: float,
+    pauses: list[tuple[float, float]],
+    load_gc: dict[str, Any],
+) -> None:
+    """How many MeterValues missed the target, and how many were in flight in a GC pause.
+
+    A reply is in a pause's shadow when the request was sent before the pause
+    ended and answered after it began (both processes use the same wall clock).
+    """
+    slow = [(at, ms) for at, ms in zip(sent, latencies_ms, strict=True) if ms > target_ms]
+    shadowed = sum(
+        1
+        for at, ms in slow
+        if any(at <= start + length and start <= at + ms / 1000 for start, length in pauses)
+    )
+    share = len(slow) / max(1, len(latencies_ms)) * 100
+    report.figure(f"MeterValues over {target_ms:.0f} ms", len(slow), f"({share:.2f} %)")
+    report.figure("  ... of them in flight during an HA full collection", shadowed, "")
+    report.note(
+        f"  the load generator's own full collections: {load_gc['gen2_count']}, "
+        f"longest {load_gc['gen2_max_ms']:.1f} ms (its long-lived objects frozen)"
+    )
 
 
 def storage_figures(
@@ -278,6 +353,18 @@ async def profiled_window(hass: Hass, load: Load, config: Path, report: Report) 
     for key in ("tottime", "cumulative"):
         print(f"-- top 25 by {key}", flush=True)
         stats.sort_stats(key).print_stats(25)
+    # What fills the old generation (and so brings on its full collections).
+    await hass.ask({"op": "promotions_start"})
+    window = await load.ask({"op": "window", "s": 30})
+    promoted = await hass.ask({"op": "promotions"})
+    messages = max(1, len(window["meter_values_ms"]))
+    report.section(
+        f"objects moved to the old generation in 30 s (tracemalloc on): {promoted['total']}, "
+        f"{promoted['total'] / messages:.0f} per MeterValues; top 40 by type and origin"
+    )
+    report.print()
+    for what, n in promoted["top"]:
+        print(f"  {n / messages:8.1f}  {what}", flush=True)
 
 
 async def start_up(hass: Hass, report: Report, environment: set[str]) -> None:
@@ -328,11 +415,26 @@ def main() -> int:
     parser.add_argument("--charge-points", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--minutes", type=int, default=3, help="steady window (minutes)")
     parser.add_argument("--profile", action="store_true", help="profile the largest N")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="trace Python's allocations while the second half connects (a diagnosis: "
+        "tracing slows HA, so that run's other figures do not count)",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="call gc.freeze() in HA after the warm-up: what Home Assistant would gain "
+        "from it (its call, not the integration's; not the figures that count)",
+    )
     args = parser.parse_args()
     report = Report()
     largest = max(args.charge_points)
     for count in args.charge_points:
-        asyncio.run(measure(count, args.minutes, args.profile and count == largest, report))
+        profile = args.profile and count == largest
+        asyncio.run(
+            measure(count, args.minutes, profile, report, args.trace_memory, args.gc_freeze)
+        )
     report.print()
     if report.missed:
         print(f"\nMISSED: {', '.join(report.missed)}")

@@ -9,10 +9,13 @@ thread on request. Nothing here runs per message: a GC callback and an idle serv
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import cProfile
 import gc
 import json
+from pathlib import Path
 import time
+import tracemalloc
 from typing import Any
 
 from homeassistant.components.recorder import get_instance
@@ -24,6 +27,7 @@ from homeassistant.setup import async_get_setup_timings
 
 DOMAIN = "bench_probe"
 MEASURED = "levity_ocpp"
+MAX_PAUSES = 1000
 
 
 class GcWatch:
@@ -31,6 +35,10 @@ class GcWatch:
 
     def __init__(self) -> None:
         self._started: float | None = None
+        # What each collection of generation 1 moves to the old generation (its
+        # survivors: nearly all of generation 0 and 1), by type and where it was
+        # made; only while asked for (tracemalloc runs meanwhile).
+        self.promoted: Counter[str] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -38,10 +46,13 @@ class GcWatch:
         self.total_s = 0.0
         self.max_s = 0.0
         self.collections = [0, 0, 0]
+        self.pauses: list[tuple[float, float]] = []  # (time.time() at start, seconds)
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         generation = info.get("generation", 0)
         if phase == "start":
+            if generation == 1 and self.promoted is not None:
+                self._census(self.promoted)
             self._started = time.perf_counter()
             return
         self.collections[generation] += 1
@@ -51,6 +62,20 @@ class GcWatch:
         self.count += 1
         self.total_s += pause
         self.max_s = max(self.max_s, pause)
+        if len(self.pauses) < MAX_PAUSES:
+            self.pauses.append((time.time() - pause, pause))
+
+    @staticmethod
+    def _census(promoted: Counter[str]) -> None:
+        for young in (gc.get_objects(0), gc.get_objects(1)):
+            for obj in young:
+                origin = tracemalloc.get_object_traceback(obj)
+                where = "?"
+                if origin is not None:
+                    frame = origin[0]
+                    path = Path(frame.filename)
+                    where = f"{path.parent.name}/{path.name}:{frame.lineno}"
+                promoted[f"{type(obj).__qualname__} {where}"] += 1
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -58,6 +83,7 @@ class GcWatch:
             "gen2_total_ms": self.total_s * 1000,
             "gen2_max_ms": self.max_s * 1000,
             "collections": list(self.collections),
+            "pauses": list(self.pauses),
         }
 
 
@@ -68,6 +94,7 @@ class Probe:
         self.hass = hass
         self.gc = GcWatch()
         self.profile: cProfile.Profile | None = None
+        self.traced: tracemalloc.Snapshot | None = None
 
     def entity_ids(self) -> list[str]:
         registry = er.async_get(self.hass)
@@ -82,6 +109,35 @@ class Probe:
                 return {"ok": True}
             case "gc":
                 return self.gc.figures()
+            case "gc_freeze":  # what HA would gain: its start-up objects never walked again
+                gc.collect()
+                gc.freeze()
+                return {"frozen": gc.get_freeze_count()}
+            case "trace_start":  # Python's own allocations from now on, by line
+                tracemalloc.start(1)
+                self.traced = tracemalloc.take_snapshot()
+                return {"ok": True}
+            case "trace_stop":
+                if self.traced is None:
+                    return {"error": "no trace running"}
+                after, before, self.traced = tracemalloc.take_snapshot(), self.traced, None
+                tracemalloc.stop()
+                stats = after.compare_to(before, "lineno")
+                return {
+                    "bytes": sum(stat.size_diff for stat in stats),
+                    "top": [
+                        (str(stat.traceback[0]), stat.size_diff, stat.count_diff)
+                        for stat in stats[:40]
+                    ],
+                }
+            case "promotions_start":
+                tracemalloc.start(1)
+                self.gc.promoted = Counter()
+                return {"ok": True}
+            case "promotions":
+                promoted, self.gc.promoted = self.gc.promoted or Counter(), None
+                tracemalloc.stop()
+                return {"total": promoted.total(), "top": promoted.most_common(40)}
             case "entities":
                 return {"entity_ids": self.entity_ids()}
             case "loop_cpu":  # CPU seconds of the event loop's thread (this handler's)
