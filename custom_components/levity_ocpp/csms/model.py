@@ -274,7 +274,7 @@ class ChargePoint:
             self._flush = None
         if not self._dirty:
             return
-        dirty, self._dirty = self._dirty, {}
+        dirty = self._dirty
         if len(dirty) == 1:
             (connector_id,) = dirty
             listeners = list(self._listeners.get(connector_id, ()))
@@ -286,6 +286,9 @@ class ChargePoint:
                     for listener in self._listeners.get(connector_id, ())
                 )
             )
+        # Emptied, not replaced: a new dict per message would live until the next
+        # one (~10 s), long enough to reach the collector's old generation.
+        dirty.clear()
         for listener in listeners:
             try:
                 listener()
