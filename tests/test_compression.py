@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointStatus
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 from custom_components.levity_ocpp.csms.server import CentralSystem
@@ -33,6 +33,17 @@ async def central(socket_enabled: None) -> AsyncIterator[CentralSystem]:
     await central.start()
     yield central
     await central.stop()
+
+
+async def boots(websocket: ClientConnection) -> bool:
+    """Whether a charger on this socket is answered: its BootNotification accepted."""
+    charger = ConfiguredChargePoint("CP1", websocket, 5)
+    reader = asyncio.create_task(charger.start())
+    try:
+        reply = await charger.boot()
+    finally:
+        reader.cancel()
+    return bool(reply.status == "Accepted")
 
 
 def sample(register_wh: int) -> dict[str, object]:
@@ -93,13 +104,7 @@ async def test_a_charger_that_asks_for_no_context_gets_it(central: CentralSystem
         extensions = websocket.response.headers["Sec-WebSocket-Extensions"]
         assert "client_no_context_takeover" in extensions
         assert "server_no_context_takeover" in extensions
-        charger = ConfiguredChargePoint("CP1", websocket, 5)
-        reader = asyncio.create_task(charger.start())
-        try:
-            reply = await charger.boot()
-            assert reply.status == "Accepted"
-        finally:
-            reader.cancel()
+        assert await boots(websocket)
 
 
 async def test_a_charger_without_compression_is_served(central: CentralSystem) -> None:
@@ -110,10 +115,4 @@ async def test_a_charger_without_compression_is_served(central: CentralSystem) -
         compression=None,
     ) as websocket:
         assert "Sec-WebSocket-Extensions" not in websocket.response.headers
-        charger = ConfiguredChargePoint("CP1", websocket, 5)
-        reader = asyncio.create_task(charger.start())
-        try:
-            reply = await charger.boot()
-            assert reply.status == "Accepted"
-        finally:
-            reader.cancel()
+        assert await boots(websocket)
