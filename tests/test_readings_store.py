@@ -74,3 +74,12 @@ def test_kept_readings_are_not_tracked_by_the_garbage_collector() -> None:
     assert alive == []
     # ... yet every value reads back as it was taken.
     assert [r.sampled.value for r in readings.of(measurand)] == [16.0, 17.0, 18.0]
+
+
+def test_a_row_holds_every_field_of_a_sampled_value() -> None:
+    """The row's layout follows SampledValue: a new field there is not silently dropped."""
+    value = sampled("Voltage", 230.0, "L1-N")
+    readings = Readings()
+    readings.take([value], T0, T0)
+    assert readings[value.key] == Reading(value, T0, T0)
+    assert len(SampledValue._fields) == 9

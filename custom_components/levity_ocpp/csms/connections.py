@@ -20,7 +20,7 @@ from .guards import ConnectionCaps
 
 # websockets' own per-message deflate settings (12-bit windows, memLevel 5), except that
 # the server starts each message afresh: it sends little (replies of a few bytes,
-# occasional commands) yet a kept compressor costs ~35 KiB per connection for its
+# occasional commands) yet a kept compressor costs ~38 KiB per connection for its
 # whole life. What chargers send (most of the data, cellular ones pay for it) is
 # still decompressed with the context they keep. RFC 7692 lets a server decide this
 # alone; a client's decoder needs nothing for it.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from .meter import SampledValue
 
@@ -20,7 +20,9 @@ from .meter import SampledValue
 type _Row = tuple[
     str, float | None, str | None, str | None, str, str, str, str, float, datetime, datetime | None
 ]
-_SAMPLED = len(SampledValue._fields)
+_SAMPLED: Final = 9  # len(SampledValue._fields): literals, so that each item keeps its type
+_TIME: Final = 9
+_RECEIVED_AT: Final = 10
 
 
 class Reading(NamedTuple):
@@ -43,7 +45,7 @@ def _row(sampled: SampledValue, time: datetime, received_at: datetime | None) ->
 
 
 def _reading(row: _Row) -> Reading:
-    return Reading(SampledValue._make(row[:_SAMPLED]), row[9], row[10])
+    return Reading(SampledValue._make(row[:_SAMPLED]), row[_TIME], row[_RECEIVED_AT])
 
 
 class Readings:
@@ -88,7 +90,7 @@ class Readings:
 
     def received(self) -> Iterator[datetime | None]:
         """When each series' latest reading arrived (None: from before a restart)."""
-        return (row[10] for row in self._rows.values())
+        return (row[_RECEIVED_AT] for row in self._rows.values())
 
     def put(self, reading: Reading) -> None:
         """Keep a reading as its series' latest."""
@@ -107,7 +109,7 @@ class Readings:
             current = rows.get(key := sampled.key)
             if current is None:
                 new_series = True
-            elif time < current[9]:
+            elif time < current[_TIME]:
                 continue
             rows[key] = _row(sampled, time, received_at)
         return new_series
