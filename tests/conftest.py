@@ -53,6 +53,12 @@ ENABLED_FOR_TESTS = frozenset(
         ("refresh", True),
         ("clear_cache", True),
         ("limit_profile", True),
+        ("soft_reset", True),
+        ("status", True),
+        ("available", False),
+        ("unlock", False),
+        ("charging_state", False),
+        ("session_end", False),
     }
 )
 

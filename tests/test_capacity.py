@@ -274,12 +274,12 @@ async def test_near_the_cap_a_repair_issue_says_how_to_split_the_site(
 
     # Entities the user disables do not count: two fewer, and it is no longer near.
     registry = er.async_get(hass)
-    for entity_id in ("sensor.cp1_session_duration", "sensor.cp1_session_end"):
+    for entity_id in ("sensor.cp1_session_duration", "sensor.cp1_session_energy"):
         registry.async_update_entity(entity_id, disabled_by=er.RegistryEntryDisabler.USER)
     await hass.async_block_till_done()
     assert issue(hass, capacity.ISSUE_NEAR, entry) is None
     registry.async_update_entity(
-        "sensor.cp1_session_end", disabled_by=None
+        "sensor.cp1_session_energy", disabled_by=None
     )  # one back: 1 short of 90 %
     await hass.async_block_till_done()
     assert issue(hass, capacity.ISSUE_NEAR, entry) is None

@@ -249,6 +249,7 @@ async def test_reconnect_served_at_once_when_old_socket_is_dead(
         writer.close()
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_disconnect_and_reconnect(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
@@ -665,6 +666,7 @@ async def test_connector_device_diagnostics_are_its_chargers(
     assert diagnostics["connected"] is True
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_multi_connector_charger_gets_connector_devices(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
@@ -738,6 +740,7 @@ def friendly_name(hass: HomeAssistant, entity_id: str) -> str | None:
     )
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_entities_are_named_after_their_device(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:
@@ -836,6 +839,7 @@ async def test_unload_closes_sockets_and_stops_listening(
     assert er.async_get(hass).async_get(STATUS) is not None
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_restart_keeps_known_charge_points(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],

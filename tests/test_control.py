@@ -191,6 +191,38 @@ async def test_availability_switches_and_buttons(
         assert hard is not None and hard.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
 
+async def test_rarely_used_entities_start_disabled(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
+) -> None:
+    """Buttons pressed by mistake on a shared charger, and duplicates, wait to be enabled.
+
+    Restart and unlock interrupt whoever is charging; the charge point status repeats a
+    single-connector charger's connector status; the charging state is for evcc; the session
+    end is in the logbook and the ledger. Fewer enabled entities also let a central system
+    hold more chargers under HA's cap (README, Large sites).
+    """
+    async with connect("/CP1", charge_point_class=CommandedChargePoint) as cp:
+        await cp.boot()
+        await cp.status(1, ChargePointStatus.available)
+        await async_wait_until(hass, lambda: hass.states.get("sensor.cp1_status"))
+    registry = er.async_get(hass)
+    for entity_id in (
+        "button.cp1_restart",
+        "button.cp1_unlock_connector",
+        "sensor.cp1_charge_point_status",
+        "sensor.cp1_charging_state",
+        "sensor.cp1_session_end",
+        "switch.cp1_available",
+    ):
+        entry = registry.async_get(entity_id)
+        assert entry is not None, f"{entity_id} is not registered"
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, entity_id
+        assert hass.states.get(entity_id) is None
+    for entity_id in ("sensor.cp1_status", SWITCH, "binary_sensor.cp1_plugged_in"):
+        entry = registry.async_get(entity_id)
+        assert entry is not None and entry.disabled_by is None, entity_id
+
+
 class CoreOnlyChargePoint(CommandedChargePoint):
     """A charger that says it supports the Core profile only."""
 
@@ -221,6 +253,7 @@ async def test_what_a_charger_supports_decides_its_entities(
     assert registry.async_get("button.cp2_restart") is not None
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_charging_state_follows_the_status(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

@@ -188,6 +188,7 @@ async def test_session_duration_counts_while_it_runs(
         assert state(hass, "sensor.cp1_session_duration") == "3"
 
 
+@pytest.mark.usefixtures("entities_enabled_by_default")
 async def test_last_session_stays_readable_while_the_charger_is_away(
     hass: HomeAssistant, setup_integration: MockConfigEntry, connect: Connect
 ) -> None:

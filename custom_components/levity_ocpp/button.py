@@ -49,6 +49,7 @@ def _supports(profile: str) -> Callable[[ChargePoint, object], bool]:
 BUTTONS: tuple[LevityButtonDescription, ...] = (
     LevityButtonDescription(
         key="soft_reset",
+        entity_registry_enabled_default=False,
         translation_key="soft_reset",
         scope=Scope.CHARGE_POINT,
         device_class=ButtonDeviceClass.RESTART,
@@ -66,6 +67,7 @@ BUTTONS: tuple[LevityButtonDescription, ...] = (
     ),
     LevityButtonDescription(
         key="unlock",
+        entity_registry_enabled_default=False,
         translation_key="unlock",
         commands_fn=lambda connector_id: (UnlockConnector(connector_id),),
     ),

@@ -88,6 +88,7 @@ DIAGNOSTICS_STATUS_OPTIONS = [snake(status.value) for status in DiagnosticsStatu
 STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
     LevitySensorDescription(
         key="charging_state",
+        entity_registry_enabled_default=False,
         translation_key="charging_state",
         device_class=SensorDeviceClass.ENUM,
         options=CHARGING_STATE_OPTIONS,
@@ -153,6 +154,7 @@ STATUS_SENSORS: tuple[LevitySensorDescription, ...] = (
     LevitySensorDescription(
         key="status",
         translation_key="charge_point_status",
+        entity_registry_enabled_default=False,
         scope=Scope.CHARGE_POINT,
         device_class=SensorDeviceClass.ENUM,
         options=CHARGE_POINT_STATUS_OPTIONS,
@@ -207,6 +209,7 @@ SESSION_SENSORS: tuple[LevitySensorDescription, ...] = (
     ),
     LevitySensorDescription(
         key="session_end",
+        entity_registry_enabled_default=False,
         translation_key="session_end",
         device_class=SensorDeviceClass.TIMESTAMP,
         # Unknown while a session runs: it has not ended.

@@ -74,6 +74,7 @@ SWITCHES: tuple[LevitySwitchDescription, ...] = (
     LevitySwitchDescription(
         key="available",
         translation_key="available",
+        entity_registry_enabled_default=False,
         entity_category=EntityCategory.CONFIG,
         is_on_fn=lambda _, c: _available(c),
         turn_fn=_set_available,
