@@ -114,6 +114,8 @@ class Hass:
     probe_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # Set for hass alone (e.g. LD_PRELOAD: its allocator), not for the benchmark's tools.
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def ocpp_port(self) -> int:
@@ -167,7 +169,7 @@ class Hass:
 
     def start(self) -> float:
         """Start hass; return the monotonic time it was started at."""
-        env = {**os.environ, "SETUP_PORT": str(self.http_port)}
+        env = {**os.environ, "SETUP_PORT": str(self.http_port), **self.environment}
         log = (self.config_dir / "hass.console.log").open("ab")  # the log file has it all
         started = time.monotonic()
         self.process = subprocess.Popen(

@@ -83,6 +83,20 @@ class Load:
             await self.process.wait()
 
 
+# How Home Assistant's container image runs hass with jemalloc (its services.d run script).
+JEMALLOC_CONF = "background_thread:true,metadata_thp:auto,dirty_decay_ms:20000,muzzy_decay_ms:20000"
+
+
+def allocator_environment(allocator: str) -> dict[str, str]:
+    """What hass's environment needs to run with this allocator."""
+    if allocator == "glibc":
+        return {}
+    found = sorted((ROOT / ".python" / "jemalloc").glob("usr/lib/*/libjemalloc.so.2"))
+    if not found:
+        raise SystemExit("no .python/jemalloc: run scripts/benchmark, which fetches it")
+    return {"LD_PRELOAD": str(found[0]), "MALLOC_CONF": JEMALLOC_CONF}
+
+
 async def measure(
     count: int,
     minutes: int,
@@ -90,12 +104,14 @@ async def measure(
     report: Report,
     trace_memory: bool = False,
     gc_freeze: bool = False,
+    allocator: str = "glibc",
 ) -> None:
     config = Path(tempfile.mkdtemp(prefix=f"levity-bench-{count}-"))
-    hass = Hass(config)
+    hass = Hass(config, environment=allocator_environment(allocator))
     hass.write_config(count)
     report.section(
-        f"N = {count} chargers in {len(hass.ocpp_ports)} central system(s)  (config {config})"
+        f"N = {count} chargers in {len(hass.ocpp_ports)} central system(s), {allocator}'s "
+        f"malloc  (config {config})"
     )
     hass.start()
     load: Load | None = None
@@ -225,6 +241,13 @@ async def measure(
         report.figure(f"RSS per charger, {half} -> {count} chargers",
                       (rss_full - rss_half) / max(1, count - half), "MiB",
                       RSS_MIB_PER_CHARGER)  # fmt: skip
+        rss_end = hass.rss_mib()
+        if allocator == "glibc" and (await hass.ask({"op": "malloc_trim"}))["released"] is not None:
+            rss_trimmed = hass.rss_mib()
+            report.figure("  of it free memory malloc held (malloc_trim)", rss_end - rss_trimmed,
+                          "MiB")  # fmt: skip
+            report.figure("RSS per further charger, after malloc_trim",
+                          (rss_trimmed - rss_one) / max(1, count - 1), "MiB")  # fmt: skip
         growth = [b - a for a, b in itertools.pairwise(rss)]
         report.note("RSS growth per minute, window by window: "
                     + ", ".join(f"{g:+.1f}" for g in growth) + " MiB")  # fmt: skip
@@ -427,13 +450,28 @@ def main() -> int:
         help="call gc.freeze() in HA after the warm-up: what Home Assistant would gain "
         "from it (its call, not the integration's; not the figures that count)",
     )
+    parser.add_argument(
+        "--allocator",
+        choices=("glibc", "jemalloc"),
+        default="glibc",
+        help="the malloc hass runs with: jemalloc as Home Assistant's container image (and so "
+        "HA OS) preloads it; scripts/benchmark fetches it into .python/jemalloc",
+    )
     args = parser.parse_args()
     report = Report()
     largest = max(args.charge_points)
     for count in args.charge_points:
         profile = args.profile and count == largest
         asyncio.run(
-            measure(count, args.minutes, profile, report, args.trace_memory, args.gc_freeze)
+            measure(
+                count,
+                args.minutes,
+                profile,
+                report,
+                args.trace_memory,
+                args.gc_freeze,
+                args.allocator,
+            )
         )
     report.print()
     if report.missed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 import cProfile
+import ctypes
 import gc
 import json
 from pathlib import Path
@@ -28,6 +29,15 @@ from homeassistant.setup import async_get_setup_timings
 DOMAIN = "bench_probe"
 MEASURED = "levity_ocpp"
 MAX_PAUSES = 1000
+
+
+def _malloc_trim() -> bool | None:
+    """Return the free memory glibc keeps to the system (None: not glibc's malloc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except OSError, AttributeError:
+        return None
 
 
 class GcWatch:
@@ -165,6 +175,8 @@ class Probe:
                     # HA's own start is over (its signal handlers are set from then on).
                     "running": self.hass.state is CoreState.running,
                 }
+            case "malloc_trim":  # what of RSS is memory glibc's malloc holds free
+                return {"released": _malloc_trim()}
             case "profile_start":
                 self.profile = cProfile.Profile()
                 self.profile.enable()  # the loop thread: this handler runs in it
